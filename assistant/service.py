@@ -1,0 +1,192 @@
+"""THE entry points: every front end (CLI, Streamlit app, HTTP API) calls these and nothing else.
+
+`load_resources` loads the heavy things once (embedding model, store, chat model); `ask` and
+`ask_stream` answer a question; `build_index` and the document functions manage the corpus.
+Each takes optional `settings` and `resources` so tests and apps can pass their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant import indexing, loaders
+from assistant.answering import Answerer
+from assistant.config import Settings, load_settings
+from assistant.embeddings import Embedder
+from assistant.errors import InputError
+from assistant.llm import ChatBackend, load_chat_backend
+from assistant.retrieval import HybridRetriever
+from assistant.store import VectorStore, open_store
+from assistant.types import (
+    Answer,
+    AnswerEvent,
+    ChatTurn,
+    DocumentInfo,
+    IndexReport,
+    StreamEvent,
+)
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[str, int, int], None]
+"""Called as progress(stage, done, total) during long work (loading, embedding)."""
+
+
+@dataclass
+class Resources:
+    """The loaded heavy components, shared by every request of a process (thread-safe reads)."""
+
+    settings: Settings
+    embedder: Embedder
+    store: VectorStore
+    retriever: HybridRetriever
+    backend: ChatBackend | None = None
+    _answerer: Answerer | None = field(default=None, repr=False)
+
+    @property
+    def answerer(self) -> Answerer:
+        if self._answerer is None:
+            self._answerer = Answerer(self.settings, self.retriever, self.embedder, self.backend)
+        return self._answerer
+
+
+def load_resources(
+    settings: Settings | None = None,
+    *,
+    with_chat_model: bool = True,
+    progress: ProgressCallback | None = None,
+) -> Resources:
+    """Load the embedding model, open the store and (optionally) load the chat backend.
+
+    Args:
+        settings: defaults to the environment's (`load_settings`).
+        with_chat_model: False for indexing-only work, which needs no chat model.
+        progress: told about each loading stage, so a UI can show it.
+    """
+    settings = settings or load_settings()
+    report = progress or (lambda stage, done, total: None)
+    report("Loading the embedding model", 0, 3)
+    embedder = Embedder.from_settings(settings.embedding)
+    report("Opening the document store", 1, 3)
+    store = open_store(settings, embedder.model_id, embedder.dimension)
+    retriever = HybridRetriever(store, embedder, settings.retrieval)
+    backend = None
+    if with_chat_model:
+        report("Loading the chat model", 2, 3)
+        backend = load_chat_backend(settings.llm, threads=settings.llm_threads)
+    report("Ready", 3, 3)
+    return Resources(settings, embedder, store, retriever, backend)
+
+
+def _validated(question: str, history: Sequence[ChatTurn], settings: Settings) -> str:
+    question = question.strip()
+    if not question:
+        raise InputError("The question is empty: type a question about CPMR or its partnerships.")
+    limit = settings.limits.max_question_chars
+    if len(question) > limit:
+        raise InputError(f"The question is {len(question)} characters long; the limit is {limit}.")
+    for turn in history:
+        if len(turn.content) > 20 * limit:
+            raise InputError("An earlier message of the conversation is too long to use.")
+    return question
+
+
+def ask_stream(
+    question: str,
+    *,
+    history: Sequence[ChatTurn] = (),
+    settings: Settings | None = None,
+    resources: Resources | None = None,
+) -> Iterator[StreamEvent]:
+    """Answer a question, yielding status events, verified sentences and finally the answer.
+
+    Sentences are yielded only after they pass verification against the evidence they cite,
+    so what a user sees while streaming is what the final answer holds. The last event is
+    always an `AnswerEvent`.
+
+    Raises:
+        InputError: the question is empty or too long.
+        IndexNotBuiltError: nothing has been indexed yet.
+    """
+    resources = resources or load_resources(settings)
+    settings = resources.settings
+    question = _validated(question, history, settings)
+    recent = tuple(history)[-settings.limits.max_history_turns :] if history else ()
+    yield from resources.answerer.stream(question, recent)
+
+
+def ask(
+    question: str,
+    *,
+    history: Sequence[ChatTurn] = (),
+    settings: Settings | None = None,
+    resources: Resources | None = None,
+) -> Answer:
+    """Answer a question with cited, verified sentences, or decline when the sources are silent.
+
+    Same arguments and errors as `ask_stream`; returns its final answer.
+    """
+    for event in ask_stream(question, history=history, settings=settings, resources=resources):
+        if isinstance(event, AnswerEvent):
+            return event.answer
+    raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
+
+
+def build_index(
+    *,
+    settings: Settings | None = None,
+    corpus_dir: Path | None = None,
+    rebuild: bool = False,
+    resources: Resources | None = None,
+    progress: ProgressCallback | None = None,
+) -> IndexReport:
+    """Bring the store in line with the corpus folder: add, replace and remove documents.
+
+    Unchanged documents (same content hash) are skipped; a bad file is reported in
+    `IndexReport.failures` and every other file is still indexed.
+    """
+    resources = resources or load_resources(settings, with_chat_model=False)
+    started = time.perf_counter()
+    report = indexing.sync_corpus(
+        corpus_dir or resources.settings.paths.corpus_dir,
+        resources.store,
+        resources.embedder,
+        resources.settings.chunking,
+        rebuild=rebuild,
+        progress=progress,
+    )
+    resources.retriever.refresh()
+    log.info("indexed in %.1f s", time.perf_counter() - started)
+    return report
+
+
+def list_documents(*, resources: Resources) -> list[DocumentInfo]:
+    """Every indexed document with its title, date, kind and chunk count, newest first."""
+    return resources.store.documents()
+
+
+def remove_document(doc_id: str, *, resources: Resources, corpus_dir: Path | None = None) -> None:
+    """Delete a document's file from the corpus and its chunks from the store."""
+    root = corpus_dir or resources.settings.paths.corpus_dir
+    loaders.delete_corpus_file(root, doc_id)
+    resources.store.delete_documents([doc_id])
+    resources.retriever.refresh()
+
+
+def save_upload(
+    filename: str, data: bytes, *, resources: Resources, corpus_dir: Path | None = None
+) -> Path:
+    """Check an uploaded news file and save it under `corpus/news/`; index with `build_index`.
+
+    Raises:
+        InputError: the name, type or size is not acceptable.
+        DocumentError: the file cannot be read as a document (corrupt PDF, binary, empty, ...).
+    """
+    settings = resources.settings
+    root = corpus_dir or settings.paths.corpus_dir
+    limit = int(settings.limits.max_upload_mb * 1024 * 1024)
+    return loaders.save_news_file(root, filename, data, max_bytes=limit)

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Create .venv (if missing) and install the project into it. `--dev` adds the test tools and
+# the system packages the browser tests need. Safe to re-run: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=0
+[ "${1:-}" = "--dev" ] && dev=1
+
+python_bin="${PYTHON:-}"
+if [ -z "$python_bin" ]; then
+  if command -v python3.11 >/dev/null 2>&1; then python_bin=python3.11; else python_bin=python3; fi
+fi
+if ! "$python_bin" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "setup: Python 3.11 is required ($python_bin is $("$python_bin" -V 2>&1)); set PYTHON=..." >&2
+  exit 2
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $python_bin"
+  "$python_bin" -m venv .venv
+fi
+pip=(.venv/bin/python -m pip --disable-pip-version-check)
+
+# CPU torch first: left to the resolver, sentence-transformers pulls a multi-GB CUDA build.
+# TORCH_SPEC lets other machines choose their own CPU build (see README).
+if ! .venv/bin/python -c 'import torch' 2>/dev/null; then
+  echo "setup: installing ${TORCH_SPEC:-torch==2.13.0} (CPU)"
+  "${pip[@]}" install ${TORCH_SPEC:-torch==2.13.0}
+fi
+
+# llama-cpp-python compiles from source (several minutes); pip keeps the built wheel in its
+# cache, so later installs on the same machine take seconds.
+extra=""
+[ "$dev" = 1 ] && extra="[dev]"
+echo "setup: installing the project${extra} (the first time compiles llama-cpp-python: ~5-7 min)"
+"${pip[@]}" install -q -e ".${extra}"
+
+if [ "$dev" = 1 ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing Debian chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: /usr/bin/chromium is missing and this is not root: browser tests will be skipped" >&2
+  fi
+fi
+echo "setup: done"

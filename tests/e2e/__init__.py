@@ -1,0 +1,1 @@
+"""Browser tests: a real headless Chromium against a running app."""

@@ -1,0 +1,379 @@
+"""Tests of the Streamlit app with AppTest: real models, a real index in a temp folder.
+
+Each test points the app at a private corpus, Chroma folder and feedback database through the
+ASSISTANT_* environment variables (the app reads its settings from the environment on every
+run). The read-only chat tests share one index built once per module; the staff tests, which
+change the corpus, build their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from assistant import service
+from assistant.feedback import FeedbackStore
+from assistant.types import Answer, AnswerSentence, Citation
+from assistant.ui import render
+from assistant.ui.chat import MESSAGES_KEY, Exchange
+from tests.conftest import CORPUS, NEWS_FIXTURES, ROOT, make_settings
+
+APP = str(ROOT / "app.py")
+STAFF_PAGE = "assistant/ui/pages/staff.py"
+CHAT_PAGE = "assistant/ui/pages/chat.py"
+TIMEOUT = 240  # the first run of a process loads the embedding and chat models
+PASSWORD = "correct horse battery staple"
+NEWS_ITEM = NEWS_FIXTURES / "2026-04-14_cpmr-memorandum-nordhavn.md"
+
+pytestmark = pytest.mark.slow
+
+
+def _build_index(base: Path) -> Path:
+    """A copy of the project corpus under `base`, indexed into `base/chroma`."""
+    shutil.copytree(CORPUS, base / "corpus")
+    report = service.build_index(settings=make_settings(base))
+    assert report.ok and report.chunks_total > 0, f"the test index must build: {report}"
+    return base
+
+
+@pytest.fixture(scope="module")
+def shared_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One indexed copy of the corpus for the tests that only read it."""
+    return _build_index(tmp_path_factory.mktemp("app-index"))
+
+
+def _point_app_at(
+    monkeypatch: pytest.MonkeyPatch,
+    base: Path,
+    feedback_db: Path,
+    *,
+    backend: str = "extractive",
+    password: str | None = None,
+) -> None:
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(base / "corpus"))
+    monkeypatch.setenv("ASSISTANT_CHROMA_DIR", str(base / "chroma"))
+    monkeypatch.setenv("ASSISTANT_FEEDBACK_DB", str(feedback_db))
+    monkeypatch.setenv("ASSISTANT_LLM_BACKEND", backend)
+    if password is None:
+        monkeypatch.delenv("ASSISTANT_ADMIN_PASSWORD", raising=False)
+    else:
+        monkeypatch.setenv("ASSISTANT_ADMIN_PASSWORD", password)
+
+
+@pytest.fixture
+def chat_app(
+    monkeypatch: pytest.MonkeyPatch, shared_index: Path, tmp_path: Path
+) -> Iterator[AppTest]:
+    """The app on the shared index with the extractive backend and a private feedback db."""
+    _point_app_at(monkeypatch, shared_index, tmp_path / "feedback.sqlite3")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, f"the first run must not fail: {at.exception}"
+    yield at
+
+
+def _ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input(key="chat_input").set_value(question).run()
+    assert not at.exception, f"asking {question!r} must not raise: {at.exception}"
+    return at
+
+
+def _exchanges(at: AppTest) -> list[Exchange]:
+    exchanges: list[Exchange] = at.session_state[MESSAGES_KEY]
+    return exchanges
+
+
+def _last_answer(at: AppTest) -> Answer:
+    exchange = _exchanges(at)[-1]
+    assert exchange.error is None, f"the question must be answered, not fail: {exchange.error}"
+    assert exchange.answer is not None, "the exchange must hold an answer"
+    return exchange.answer
+
+
+def _markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def _source_buttons(at: AppTest) -> list[str]:
+    return [b.label for b in at.button if b.label == "Open the source"]
+
+
+# --- chat ------------------------------------------------------------------------------------
+
+
+def test_first_visit_welcomes_and_offers_example_questions(chat_app: AppTest) -> None:
+    text = _markdown(chat_app)
+    assert "Centre for Promotion of Medical Research" in text, "the welcome names the centre"
+    for country in ("Kazakhstan", "Russia", "China"):
+        assert country in text, f"the welcome says it knows partnership news from {country}"
+    examples = [b for b in chat_app.button if b.key and b.key.startswith("example-")]
+    assert len(examples) >= 3, "a few example questions are offered as buttons"
+    assert chat_app.chat_input(key="chat_input") is not None, "the chat input is shown"
+
+
+def test_ask_with_the_local_model_streams_an_answer_with_sources(
+    monkeypatch: pytest.MonkeyPatch, shared_index: Path, tmp_path: Path
+) -> None:
+    _point_app_at(monkeypatch, shared_index, tmp_path / "fb.sqlite3", backend="local")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+
+    _ask(at, "What is the mandate of CPMR?")
+
+    answer = _last_answer(at)
+    assert not answer.refused, f"the mandate is in the corpus; got a refusal: {answer.text}"
+    assert answer.backend, "the answer names the backend that produced it"
+    assert answer.citations, "an answer cites its sources"
+    text = _markdown(at)
+    assert "**Sources**" in text, "the numbered source list is shown under the answer"
+    for citation in answer.citations:
+        assert render.source_heading(citation) in text, f"source [{citation.n}] is listed"
+        assert render.badge(citation.n) in text, f"[{citation.n}] is shown as a badge"
+    assert len(_source_buttons(at)) == len(answer.citations), "each source can be opened"
+    assert len(at.feedback) == 1, "the answer offers thumbs up/down"
+    assert not at.error, f"no error box for a good question: {[e.value for e in at.error]}"
+
+
+def test_example_button_asks_its_question(chat_app: AppTest) -> None:
+    button = chat_app.button(key="example-1")
+    button.click().run()
+    assert not chat_app.exception, f"an example question must not raise: {chat_app.exception}"
+    exchanges = _exchanges(chat_app)
+    assert [e.question for e in exchanges] == [button.label], "the example's question is asked"
+    assert not any(b.key and b.key.startswith("example-") for b in chat_app.button), (
+        "the welcome and its examples give way to the conversation"
+    )
+
+
+def test_follow_up_is_read_against_the_conversation_and_new_chat_clears_it(
+    chat_app: AppTest,
+) -> None:
+    _ask(chat_app, "What did the parties sign at the end of the ASRMU 10th anniversary meeting?")
+    first = _last_answer(chat_app)
+    assert not first.refused, f"the ASRMU agreement is in the corpus: {first.text}"
+
+    _ask(chat_app, "Which advanced technologies does it plan to leverage?")
+    follow_up = _last_answer(chat_app)
+
+    assert len(chat_app.chat_message) == 4, "both questions and both answers are shown"
+    assert follow_up.standalone_question != follow_up.question, (
+        "a follow-up must be rewritten with the conversation's context"
+    )
+    assert not follow_up.refused, f"the follow-up is answerable in context: {follow_up.text}"
+    cited = {c.source for c in follow_up.citations}
+    assert cited & {c.source for c in first.citations}, (
+        "the follow-up must be answered from the document the conversation is about"
+    )
+
+    chat_app.button(key="new_chat").click().run()
+    assert _exchanges(chat_app) == [], "New chat empties the conversation"
+    assert not chat_app.chat_message[1:], "only the welcome is shown after New chat"
+
+
+def test_out_of_scope_question_is_refused_helpfully_and_recorded_as_a_gap(
+    chat_app: AppTest, tmp_path: Path
+) -> None:
+    _ask(chat_app, "What is the weather on Mars?")
+
+    answer = _last_answer(chat_app)
+    assert answer.refused, f"the corpus says nothing about Mars; got: {answer.text}"
+    refusal = [i.value for i in chat_app.info]
+    assert refusal, "the refusal is shown as an info box"
+    assert "CPMR" in refusal[-1] or "Centre" in refusal[-1], (
+        "the refusal says what the assistant can answer"
+    )
+    assert not _source_buttons(chat_app), "a refusal lists no sources"
+    gaps = FeedbackStore(tmp_path / "feedback.sqlite3").list_gaps(10)
+    assert [g.question for g in gaps] == ["What is the weather on Mars?"], (
+        "every refused question is recorded so staff can see the gap"
+    )
+
+
+def test_thumbs_down_is_stored_with_question_answer_and_citations(
+    chat_app: AppTest, tmp_path: Path
+) -> None:
+    _ask(chat_app, "What is the mandate of CPMR?")
+    answer = _last_answer(chat_app)
+    assert not answer.refused, "the question must be answered for its citations to be stored"
+
+    chat_app.feedback[0].set_value(0).run()  # 0 = thumbs down in st.feedback("thumbs")
+
+    with sqlite3.connect(tmp_path / "feedback.sqlite3") as conn:
+        rows = conn.execute("SELECT question, answer, citations, rating FROM feedback").fetchall()
+    assert len(rows) == 1, f"one feedback row is written, got {rows}"
+    question, text, citations, rating = rows[0]
+    assert (question, text, rating) == (answer.question, answer.text, -1), (
+        "the row holds the question, the answer text and the thumbs-down rating"
+    )
+    assert all(c.chunk_id in citations for c in answer.citations), "citations are stored"
+
+    chat_app.feedback[0].set_value(1).run()
+    with sqlite3.connect(tmp_path / "feedback.sqlite3") as conn:
+        ratings = [r for (r,) in conn.execute("SELECT rating FROM feedback")]
+    assert ratings == [1], "changing to thumbs up updates the same row"
+
+
+def test_a_source_opens_with_the_quoted_passage_highlighted(chat_app: AppTest) -> None:
+    _ask(chat_app, "What is the mandate of CPMR?")
+    answer = _last_answer(chat_app)
+    citation = answer.citations[0]
+
+    chat_app.button(key=f"source-{_exchanges(chat_app)[-1].id}-{citation.n}").click().run()
+
+    assert not chat_app.exception, f"opening a source must not raise: {chat_app.exception}"
+    shown = [h.proto.body for h in chat_app.get("html")]
+    assert shown, "the source document is shown"
+    assert any("<mark" in body for body in shown), "the quoted passage is highlighted"
+    first_words = " ".join(citation.quote.split()[:4])
+    assert any(first_words.lower() in body.lower() for body in shown), (
+        "the highlighted passage is the quote"
+    )
+
+
+def test_missing_index_shows_what_to_do_instead_of_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "corpus").mkdir()
+    _point_app_at(monkeypatch, tmp_path, tmp_path / "feedback.sqlite3")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    if not at.error:
+        _ask(at, "What is CPMR?")
+    assert not at.exception, f"no traceback may reach the user: {at.exception}"
+    messages = " ".join(e.value for e in at.error)
+    assert "index" in messages.lower(), f"the error says the index is missing: {messages}"
+
+
+# --- staff page ------------------------------------------------------------------------------
+
+
+def _staff(at: AppTest) -> AppTest:
+    at.switch_page(STAFF_PAGE).run()
+    assert not at.exception, f"the staff page must not raise: {at.exception}"
+    return at
+
+
+def _unlock(at: AppTest, password: str) -> AppTest:
+    at.text_input(key="staff_password").set_value(password)
+    next(b for b in at.button if b.label == "Unlock").click().run()
+    assert not at.exception, f"unlocking must not raise: {at.exception}"
+    return at
+
+
+def _upload(at: AppTest, name: str, data: bytes, mime: str) -> AppTest:
+    at.file_uploader[0].set_value((name, data, mime)).run()
+    at.button(key="staff_add").click().run()
+    assert not at.exception, f"uploading must not raise: {at.exception}"
+    return at
+
+
+def test_staff_page_is_off_without_a_password(chat_app: AppTest) -> None:
+    _staff(chat_app)
+    info = " ".join(i.value for i in chat_app.info)
+    assert "ASSISTANT_ADMIN_PASSWORD" in info, "it says how to switch the staff page on"
+    assert not chat_app.file_uploader, "no upload without a password"
+    assert not chat_app.text_input, "no password box when no password is set"
+
+
+def test_staff_page_rejects_a_wrong_password(
+    monkeypatch: pytest.MonkeyPatch, shared_index: Path, tmp_path: Path
+) -> None:
+    _point_app_at(monkeypatch, shared_index, tmp_path / "fb.sqlite3", password=PASSWORD)
+    at = _unlock(_staff(AppTest.from_file(APP, default_timeout=TIMEOUT).run()), "guess")
+    assert any("not right" in e.value for e in at.error), "a wrong password is refused"
+    assert not at.file_uploader, "the staff tools stay locked"
+
+
+@pytest.fixture
+def staff_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppTest:
+    """The unlocked staff page on a private, indexed corpus copy that tests may change."""
+    base = _build_index(tmp_path / "site")
+    _point_app_at(monkeypatch, base, tmp_path / "fb.sqlite3", password=PASSWORD)
+    at = _unlock(_staff(AppTest.from_file(APP, default_timeout=TIMEOUT).run()), PASSWORD)
+    assert at.file_uploader, "the right password unlocks the upload"
+    return at
+
+
+def test_uploaded_news_is_indexed_listed_and_answerable(staff_app: AppTest) -> None:
+    _upload(staff_app, NEWS_ITEM.name, NEWS_ITEM.read_bytes(), "text/markdown")
+
+    assert staff_app.success, "the upload reports an index summary"
+    assert any("1 added" in s.value for s in staff_app.success), (
+        f"the summary counts the new file: {[s.value for s in staff_app.success]}"
+    )
+    listed = staff_app.dataframe[0].value
+    assert any("nordhavn" in str(source).lower() for source in listed["File"]), (
+        "the new document is listed among the indexed documents"
+    )
+
+    staff_app.switch_page(CHAT_PAGE).run()
+    _ask(staff_app, "Which university did CPMR sign a memorandum of understanding with in 2026?")
+    answer = _last_answer(staff_app)
+    assert not answer.refused, f"the uploaded news must be answerable: {answer.text}"
+    assert any("nordhavn" in c.source.lower() for c in answer.citations), (
+        "the answer cites the uploaded news item"
+    )
+
+
+def test_a_corrupt_pdf_is_rejected_with_the_reason(staff_app: AppTest, tmp_path: Path) -> None:
+    _upload(staff_app, "broken.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\n%%garbage", "")
+
+    errors = [e.value.replace("\\", "") for e in staff_app.error]  # drop Markdown escapes
+    assert any("broken.pdf" in e and "not added" in e and "PDF" in e for e in errors), (
+        f"the rejected file is named with the reason: {errors}"
+    )
+    assert not list((tmp_path / "site" / "corpus").rglob("broken.pdf")), (
+        "a rejected file is not kept in the corpus"
+    )
+
+
+# --- rendering helpers -----------------------------------------------------------------------
+
+
+def test_document_text_cannot_inject_markdown_or_html() -> None:
+    hostile = "[click](http://evil.example) <img src=x onerror=alert(1)> $x$ :red[boo] **b**"
+    shown = render.escape_markdown(hostile)
+    unescaped = re.findall(r"(?<!\\)[\[\]()<>$*:]", shown)
+    assert not unescaped, f"every markup character must be backslash-escaped: {shown!r}"
+    assert shown.replace("\\", "") == hostile, "escaping only adds backslashes"
+    document, found = render.highlighted_document_html(f"Intro. {hostile} End.", hostile)
+    assert found, "the passage is found even with markup characters in it"
+    assert "<img" not in document and "&lt;img" in document, "document HTML is escaped"
+
+
+def test_markers_become_badges_and_evidence_becomes_a_quote() -> None:
+    generated = AnswerSentence(
+        text="CPMR promotes research.", citations=(1,), verified=True, origin="generated"
+    )
+    quoted = AnswerSentence(
+        text="The mandate is X.", citations=(2,), verified=True, origin="evidence"
+    )
+    assert render.sentence_markdown(generated).strip().endswith(render.badge(1)), (
+        "a sentence's citations are appended as badges"
+    )
+    assert (
+        render.with_badges("A [1] and [2].") == f"A {render.badge(1)} and {render.badge(2)} \\."
+    ), "inline markers become badges in place"
+    assert render.sentence_markdown(quoted).strip().startswith(">"), (
+        "a verbatim fallback quote is rendered as a block quote"
+    )
+
+
+def test_source_heading_shows_number_title_date_kind_and_page() -> None:
+    citation = Citation(
+        n=3,
+        chunk_id="a.pdf#0",
+        source="a.pdf",
+        title="Report",
+        page=2,
+        date=dt.date(2024, 7, 6),
+        kind="news",
+        quote="q",
+    )
+    heading = render.source_heading(citation)
+    for part in (render.badge(3), "**Report**", "6 July 2024", "news", "page 2"):
+        assert part in heading, f"{part!r} belongs in the source heading {heading!r}"

@@ -1,0 +1,409 @@
+"""The evaluation harness: metrics on hand-made answers, item loading, and one real run.
+
+The metric tests build real `Answer` objects by hand (the shape the answer path returns) so
+each case isolates one rule; faithfulness uses the real embedder and the real
+`verification.check_sentence`. The integration tests run real items against a real temporary
+index of the project corpus with the extractive backend.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from assistant import service
+from assistant.embeddings import Embedder
+from assistant.errors import InputError
+from assistant.evaluation import metrics
+from assistant.evaluation.cli import main as eval_main
+from assistant.evaluation.harness import run_eval
+from assistant.evaluation.items import EvalItem, load_items, parse_items
+from assistant.evaluation.metrics import SentenceChecker
+from assistant.evaluation.report import MachineInfo, collect_machine_info, write_report
+from assistant.types import Answer, AnswerSentence, Chunk, Citation, RetrievedChunk, Timings
+from assistant.verification import check_sentence
+from tests.conftest import DEV_SET, make_settings
+
+KAZNU_CHUNK = (
+    "China has a long tradition of medicine. Today, 4566 medical centers are successfully "
+    "operating in China. About 2,000 traditional medical factories work at its universities."
+)
+KAZNU_QUOTE = "Today, 4566 medical centers are successfully operating in China."
+
+
+# --- builders ------------------------------------------------------------------------------
+
+
+def chunk(text: str, chunk_id: str = "kaznu.txt#0") -> Chunk:
+    doc_id = chunk_id.split("#")[0]
+    return Chunk(
+        chunk_id=chunk_id,
+        doc_id=doc_id,
+        index=int(chunk_id.split("#")[1]),
+        text=text,
+        title="KazNU and China",
+        kind="news",
+        source=doc_id,
+        start=0,
+        doc_hash="h",
+    )
+
+
+def citation(n: int, quote: str, chunk_id: str = "kaznu.txt#0") -> Citation:
+    return Citation(n=n, chunk_id=chunk_id, source=chunk_id.split("#")[0], title="t", quote=quote)
+
+
+def answer(
+    sentences: Sequence[tuple[str, tuple[int, ...]]],
+    cites: Sequence[Citation] = (),
+    *,
+    retrieved: Sequence[Chunk] = (),
+    refused: bool = False,
+) -> Answer:
+    """An answer as the pipeline renders it: text = sentences with [n] before the full stop."""
+    parts = []
+    for text, numbers in sentences:
+        tags = "".join(f"[{n}]" for n in numbers)
+        parts.append(f"{text[:-1]} {tags}{text[-1]}" if tags else text)
+    origin = "refusal" if refused else "generated"
+    return Answer(
+        question="q",
+        standalone_question="q",
+        text=" ".join(parts),
+        refused=refused,
+        sentences=tuple(
+            AnswerSentence(text=t, citations=n, verified=True, origin=origin) for t, n in sentences
+        ),
+        citations=tuple(cites),
+        retrieved=tuple(
+            RetrievedChunk(chunk=c, score=1.0 / (i + 1)) for i, c in enumerate(retrieved)
+        ),
+        timings=Timings(retrieve_ms=10, generate_ms=20, total_ms=30, first_token_ms=25),
+        backend="test",
+    )
+
+
+def refusal() -> Answer:
+    return answer([("The documents do not say.", ())], refused=True)
+
+
+def item(**fields: object) -> EvalItem:
+    base: dict[str, object] = {
+        "id": "t1",
+        "kind": "factoid",
+        "question": "How many medical centers operate in China?",
+        "answer": "4566.",
+        "must": [["4566", "4,566"]],
+        "evidence": "Today, 4566 medical centers",
+        "source": "kaznu.txt",
+    }
+    return EvalItem.model_validate(base | fields)
+
+
+UNANSWERABLE: dict[str, object] = {"id": "u1", "kind": "unanswerable", "must": [], "evidence": None, "source": None}
+
+
+@pytest.fixture(scope="module")
+def check(embedder: Embedder) -> SentenceChecker:
+    """The answer path's own support check, with the real embedding model."""
+
+    def run(sentence: str, quotes: Sequence[str]) -> metrics.SupportLike:
+        return check_sentence(sentence, quotes, embedder)
+
+    return run
+
+
+# --- correctness -----------------------------------------------------------------------------
+
+
+def test_correct_answer_scores_correct(check: SentenceChecker) -> None:
+    good = answer([(KAZNU_QUOTE, (1,))], [citation(1, KAZNU_QUOTE)], retrieved=[chunk(KAZNU_CHUNK)])
+    result = metrics.score_item(item(), good, check)
+    assert result.correct is True, f"the answer contains 4566, expected correct: {result}"
+    assert result.passed, (
+        f"a correct, cited, verbatim answer should fail nothing: {result.failures}"
+    )
+
+
+def test_missing_must_group_scores_incorrect(check: SentenceChecker) -> None:
+    text = "Many medical centers are successfully operating in China."
+    partial = answer([(text, (1,))], [citation(1, KAZNU_QUOTE)])
+    two_groups = item(must=[["medical center"], ["4566", "4,566"]])
+    result = metrics.score_item(two_groups, partial, check)
+    assert result.correct is False, "the number group is missing, so the answer is incorrect"
+    assert result.missing == (("4566", "4,566"),), f"only the number group is missing: {result}"
+    assert "correctness" in {f.check for f in result.failures}, "the failure is reported"
+
+
+def test_must_match_ignores_case_and_citation_markers() -> None:
+    assert metrics.missing_groups("It is HEALTH [1].", [["health"]]) == (), "case-insensitive"
+    assert metrics.missing_groups("Rank [1].", [["1"]]) == (("1",),), "markers are not content"
+
+
+def test_must_not_violation_scores_incorrect(check: SentenceChecker) -> None:
+    text = "The memorandum was signed with Nordhavn University."
+    claimed = answer([(text, (1,))], [citation(1, text)])
+    result = metrics.score_item(item(must=[["memorandum"]], must_not=["nordhavn"]), claimed, check)
+    assert result.correct is False, "a must_not phrase makes an otherwise complete answer wrong"
+    assert result.forbidden == ("nordhavn",), f"the forbidden phrase is named: {result.forbidden}"
+
+
+# --- faithfulness ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("invented", "planted"),
+    [
+        ("Today, 5120 medical centers are successfully operating in China.", "5120"),
+        ("Today, 4566 medical centers are successfully operating in Japan.", "japan"),
+        ("In March 2019, 4566 medical centers were operating in China.", "2019"),
+    ],
+)
+def test_invented_detail_fails_faithfulness(
+    check: SentenceChecker, invented: str, planted: str
+) -> None:
+    cites = [citation(1, KAZNU_QUOTE)]
+    faithful = metrics.check_faithfulness(answer([(KAZNU_QUOTE, (1,))], cites), check)
+    assert [s.supported for s in faithful] == [True], f"the verbatim quote is supported: {faithful}"
+    checked = metrics.check_faithfulness(answer([(invented, (1,))], cites), check)
+    assert [s.supported for s in checked] == [False], f"{planted!r} is not in the quote: {checked}"
+    assert planted in " ".join(checked[0].reasons).lower(), f"reason names it: {checked[0]}"
+
+
+def test_faithfulness_ignores_verified_flags_and_uncited_sentences(check: SentenceChecker) -> None:
+    sentences = [(KAZNU_QUOTE, (1,)), ("It is the largest network in Asia.", ())]
+    ok = answer(sentences, [citation(1, KAZNU_QUOTE)])
+    checked = metrics.check_faithfulness(ok, check)
+    assert [s.supported for s in checked] == [True, False], (
+        f"an uncited sentence counts as unsupported although flagged verified: {checked}"
+    )
+    scores = metrics.summarize([metrics.score_item(item(), ok, check)])
+    assert (scores.faithfulness.hits, scores.faithfulness.total) == (1, 2), f"{scores}"
+
+
+def test_text_outside_the_answer_sentences_is_still_checked(check: SentenceChecker) -> None:
+    base = answer([(KAZNU_QUOTE, (1,))], [citation(1, KAZNU_QUOTE)])
+    tampered = base.model_copy(update={"text": base.text + " Each employs 900 doctors [1]."})
+    checked = metrics.check_faithfulness(tampered, check)
+    assert len(checked) == 2, f"the extra shown sentence is checked too: {checked}"
+    assert not checked[1].supported, f"900 doctors is not in the quote: {checked[1]}"
+
+
+def test_citation_to_a_missing_source_is_unsupported(check: SentenceChecker) -> None:
+    dangling = answer([(KAZNU_QUOTE, (3,))], [citation(1, KAZNU_QUOTE)])
+    checked = metrics.check_faithfulness(dangling, check)
+    assert [s.supported for s in checked] == [False], f"[3] names no citation: {checked}"
+
+
+# --- refusals ------------------------------------------------------------------------------
+
+
+def test_refusal_on_unanswerable_item_counts_right(check: SentenceChecker) -> None:
+    result = metrics.score_item(item(**UNANSWERABLE), refusal(), check)
+    assert result.refusal_correct is True, f"declining an unanswerable item is right: {result}"
+    assert result.passed and result.sentences == (), f"a refusal fails nothing: {result}"
+    scores = metrics.summarize([result])
+    assert scores.refusal_accuracy.value == 1.0, f"{scores.refusal_accuracy}"
+    assert scores.correctness.total == 0, "unanswerable items are not graded for correctness"
+
+
+def test_answering_an_unanswerable_item_counts_wrong(check: SentenceChecker) -> None:
+    said = answer([(KAZNU_QUOTE, (1,))], [citation(1, KAZNU_QUOTE)])
+    result = metrics.score_item(item(**UNANSWERABLE), said, check)
+    assert result.refusal_correct is False, "answering instead of declining is a refusal miss"
+    assert "refusal" in {f.check for f in result.failures}, f"{result.failures}"
+
+
+def test_refusal_on_answerable_item_is_a_false_refusal(check: SentenceChecker) -> None:
+    result = metrics.score_item(item(), refusal(), check)
+    assert result.false_refusal is True, (
+        f"declining an answerable item is a false refusal: {result}"
+    )
+    assert result.correct is False, "a refused answerable item is not correct"
+    assert result.evidence_cited is None, "citation accuracy counts answered items only"
+    scores = metrics.summarize([result])
+    assert scores.false_refusals.value == 1.0, f"{scores.false_refusals}"
+
+
+# --- citations ------------------------------------------------------------------------------
+
+
+def test_citation_accuracy_uses_the_cited_chunk_text(check: SentenceChecker) -> None:
+    # The quote holds the number but not the evidence span's first word; the chunk has both.
+    quote = "4566 medical centers are successfully operating in China."
+    cited = answer([(quote, (1,))], [citation(1, quote)], retrieved=[chunk(KAZNU_CHUNK)])
+    assert metrics.score_item(item(), cited, check).evidence_cited is True, (
+        "the cited chunk (found by chunk id among the retrieved) contains the evidence"
+    )
+
+
+def test_citation_accuracy_falls_back_to_the_quote(check: SentenceChecker) -> None:
+    not_retrieved = answer([(KAZNU_QUOTE, (1,))], [citation(1, KAZNU_QUOTE, "other.txt#4")])
+    assert metrics.score_item(item(), not_retrieved, check).evidence_cited is True, (
+        "a cited chunk missing from the retrieved list is judged by its quote"
+    )
+
+
+def test_citation_accuracy_fails_when_no_cited_chunk_holds_the_evidence(
+    check: SentenceChecker,
+) -> None:
+    wrong = "About 2,000 traditional medical factories work at its universities."
+    other = chunk("Unrelated text about factories. " + wrong, "other.txt#1")
+    cited = answer(
+        [(wrong, (1,))],
+        [citation(1, wrong, "other.txt#1")],
+        retrieved=[other, chunk(KAZNU_CHUNK)],
+    )
+    result = metrics.score_item(item(), cited, check)
+    assert result.evidence_cited is False, "the evidence is retrieved but not cited"
+    assert result.retrieval_rank == 2, f"retrieval still finds it at rank 2: {result}"
+    assert "citation" in {f.check for f in result.failures}, f"{result.failures}"
+
+
+def test_multi_doc_reports_second_evidence(check: SentenceChecker) -> None:
+    multi = item(kind="multi_doc", evidence2="traditional medical factories", source2="b.txt")
+    only_first = answer([(KAZNU_QUOTE, (1,))], [citation(1, KAZNU_QUOTE)])
+    result = metrics.score_item(multi, only_first, check)
+    assert (result.evidence_cited, result.evidence2_cited) == (True, False), f"{result}"
+
+
+# --- retrieval and latency --------------------------------------------------------------------
+
+
+def test_retrieval_rank_hit_at_k_and_mrr() -> None:
+    ranking = [
+        RetrievedChunk(chunk=chunk("nothing here", "a.txt#0"), score=0.9),
+        RetrievedChunk(chunk=chunk("nor here", "a.txt#1"), score=0.8),
+        RetrievedChunk(chunk=chunk(KAZNU_CHUNK.upper(), "b.txt#0"), score=0.7),
+    ]
+    assert metrics.retrieval_rank(ranking, "today,  4566 Medical\ncenters") == 3, (
+        "the span is found case- and whitespace-insensitively at rank 3"
+    )
+    assert metrics.retrieval_rank(ranking, "not in any chunk") is None, "a miss has no rank"
+    ranks = [1, 3, None, 6]
+    assert metrics.hit_at(ranks, 1).value == 0.25, "one of four at rank 1"
+    assert metrics.hit_at(ranks, 5).value == 0.5, "ranks 1 and 3 are within 5"
+    mrr = metrics.mean_reciprocal_rank(ranks)
+    assert mrr == pytest.approx((1 + 1 / 3 + 1 / 6) / 4), f"MRR counts a miss as 0, got {mrr}"
+
+
+def test_percentiles_interpolate() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert metrics.percentile(values, 50) == pytest.approx(50.5), "median of 1..100"
+    assert metrics.percentile(values, 95) == pytest.approx(95.05), "p95 of 1..100"
+    assert metrics.percentile([], 50) is None, "no values, no percentile"
+
+
+# --- items ------------------------------------------------------------------------------------
+
+
+def test_dev_set_loads() -> None:
+    items = load_items(DEV_SET)
+    assert len(items) == 40, f"dev.jsonl has 40 items, loaded {len(items)}"
+    assert all(i.history for i in items if i.kind == "follow_up"), "follow-ups keep history"
+    assert {i.answerable for i in items if i.kind == "unanswerable"} == {False}
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "expected"),
+    [
+        ('{"id": "x", "kind": "factoid"', "not valid JSON"),
+        ('{"id": "x", "kind": "factoid", "question": "q", "answer": "a"}', "must"),
+        ('["not", "an", "object"]', "JSON object"),
+        ('{"id": "d001", "kind": "factoid", "question": "q", "answer": "a", "must": []}', "d001"),
+    ],
+)
+def test_malformed_line_is_rejected_with_its_line_number(bad_line: str, expected: str) -> None:
+    good = DEV_SET.read_text(encoding="utf-8").splitlines()[:2]
+    with pytest.raises(InputError) as caught:
+        parse_items([*good, "", bad_line], name="file.jsonl")
+    message = str(caught.value)
+    assert "file.jsonl, line 4" in message, f"the message names the file and line: {message}"
+    assert expected in message, f"the message says what is wrong ({expected}): {message}"
+
+
+# --- a real run ---------------------------------------------------------------------------
+
+
+def _three_dev_items() -> list[EvalItem]:
+    items = load_items(DEV_SET)
+    wanted = ("factoid", "unanswerable", "follow_up")
+    return [next(i for i in items if i.kind == kind) for kind in wanted]
+
+
+def test_run_eval_writes_readable_reports(tmp_path: Path, corpus_copy: Path) -> None:
+    settings = make_settings(tmp_path, backend="extractive")
+    resources = service.load_resources(settings)
+    service.build_index(resources=resources)
+    items = _three_dev_items()
+    seen: list[str] = []
+    result = run_eval(
+        items,
+        resources=resources,
+        progress=lambda stage, done, total: seen.append(stage),
+        dataset=str(DEV_SET),
+    )
+    assert seen == [i.id for i in items], f"progress is reported per item: {seen}"
+    assert [r.id for r in result.items] == [i.id for i in items], "one result per item, in order"
+    assert not any(r.error for r in result.items), f"no item errored: {result.items}"
+    assert result.info.corpus_documents > 0 and result.info.corpus_chunks > 0, f"{result.info}"
+    assert result.latency.total_ms.n == 3, f"every answer reports timings: {result.latency}"
+    assert set(result.by_kind) == {"factoid", "unanswerable", "follow_up"}, f"{result.by_kind}"
+
+    machine = collect_machine_info()
+    md_path, json_path = write_report(
+        result, tmp_path / "report", title="Test", machine_info=machine
+    )
+    data = json.loads(json_path.read_text(encoding="utf-8"))
+    assert [i["id"] for i in data["items"]] == [i.id for i in items], "JSON holds every item"
+    assert {"question", "answer", "citations", "failures"} <= set(data["items"][0]), "per item"
+    assert data["machine"]["cores"] == machine.cores and data["targets"], "machine and targets"
+    markdown = md_path.read_text(encoding="utf-8")
+    for heading in ("## Targets", "## Overall", "## Per kind", "## Latency", "## Failures"):
+        assert heading in markdown, f"the Markdown report has {heading!r}"
+    for failed in (r for r in result.items if not r.passed):
+        assert f"### {failed.id} " in markdown, f"failed item {failed.id} is listed for reading"
+
+
+def test_cli_runs_with_distractors(
+    tmp_path: Path,
+    corpus_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    distractors = tmp_path / "distractors"
+    distractors.mkdir()
+    for n, topic in enumerate(["football league results", "weather over the Alps"]):
+        (distractors / f"news_{n:05d}.txt").write_text(
+            f"Article about {topic}\n\nThis article reports {topic} in some detail.\n"
+        )
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus_copy))
+    monkeypatch.setenv("ASSISTANT_CHROMA_DIR", str(tmp_path / "unused-chroma"))
+    report = tmp_path / "out"
+    args = ["--limit", "2", "--backend", "extractive", "--distractors", str(distractors)]
+    code = eval_main([str(DEV_SET), *args, "--report", str(report)])
+    out = capsys.readouterr().out
+    assert code == 0, f"a completed run exits 0 whatever the scores: {out}"
+    assert "correctness" in out and "hit@5" in out, f"the summary is printed: {out}"
+    data = json.loads(next(report.glob("*.json")).read_text(encoding="utf-8"))
+    assert data["info"]["distractor_documents"] == 2, f"both distractors indexed: {data['info']}"
+    assert data["info"]["corpus_documents"] >= 3, "corpus plus distractors are in the temp store"
+    assert not (tmp_path / "unused-chroma").exists(), "the configured store is left untouched"
+
+
+def test_cli_reports_a_bad_file_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x"}\n', encoding="utf-8")
+    assert eval_main([str(bad)]) == 1, "an unusable question file exits 1"
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "line 1" in err and "\n" not in err, f"one line: {err}"
+
+
+def test_machine_info_is_filled() -> None:
+    machine: MachineInfo = collect_machine_info()
+    assert machine.cores >= 1 and machine.python and machine.cpu_model, f"{machine}"
