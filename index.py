@@ -77,12 +77,14 @@ def run(corpus: Path | None, *, rebuild: bool, quiet: bool) -> IndexReport:
     from assistant.store import open_store
 
     settings = Settings()
+    corpus = corpus or settings.paths.corpus_dir
+    indexing.require_corpus_dir(corpus)
     embedder = Embedder.from_settings(settings.embedding)
     store = open_store(settings, embedder.model_id, embedder.dimension, rebuild=rebuild)
     bar = None if quiet else _ProgressBar()
     try:
         return indexing.sync_corpus(
-            corpus or settings.paths.corpus_dir,
+            corpus,
             store,
             embedder,
             settings.chunking,
@@ -94,22 +96,23 @@ def run(corpus: Path | None, *, rebuild: bool, quiet: bool) -> IndexReport:
             bar.close()
 
 
-def _names(doc_ids: Sequence[str]) -> str:
-    if not doc_ids or len(doc_ids) > MAX_LISTED:
-        return ""
-    return "  (" + ", ".join(doc_ids) + ")"
+def _category(label: str, doc_ids: Sequence[str]) -> list[str]:
+    lines = [f"  {label:<10} {len(doc_ids)}"]
+    if len(doc_ids) <= MAX_LISTED:
+        lines.extend(f"    {doc_id}" for doc_id in doc_ids)
+    return lines
 
 
 def format_summary(report: IndexReport) -> str:
     """The human summary of a run: what changed, chunk counts, time and each failure."""
+    action = "Index rebuilt" if report.rebuilt else "Index updated"
     lines = [
-        "Index rebuilt from scratch." if report.rebuilt else "Index updated.",
-        f"  added:     {len(report.added)}{_names(report.added)}",
-        f"  updated:   {len(report.updated)}{_names(report.updated)}",
-        f"  removed:   {len(report.removed)}{_names(report.removed)}",
-        f"  unchanged: {len(report.unchanged)}",
-        f"  chunks:    {report.chunks_written} written, {report.chunks_total} in the index",
-        f"  time:      {report.seconds:.1f} s",
+        f"{action} in {report.seconds:.1f} s.",
+        *_category("added", report.added),
+        *_category("updated", report.updated),
+        *_category("removed", report.removed),
+        f"  {'unchanged':<10} {len(report.unchanged)}",
+        f"  {'chunks':<10} {report.chunks_written} written, {report.chunks_total} in the index",
     ]
     if report.failures:
         lines.append(f"Failed files ({len(report.failures)}):")
@@ -127,8 +130,11 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     out = out or sys.stdout
+    # The model loader's own progress bars are noise here; ours shows the embedding.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # --quiet: the loaders' per-file warnings would repeat the failure lines printed below.
     logging.basicConfig(
-        level=os.environ.get("ASSISTANT_LOG_LEVEL", "WARNING").upper(),
+        level=os.environ.get("ASSISTANT_LOG_LEVEL", "ERROR" if args.quiet else "WARNING").upper(),
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:

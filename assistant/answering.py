@@ -22,7 +22,13 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from assistant import citations, prompts
 from assistant.config import Settings
 from assistant.embeddings import Embedder
-from assistant.evidence import Evidence, choose_evidence, gather_evidence, is_answerable
+from assistant.evidence import (
+    Evidence,
+    choose_evidence,
+    gather_evidence,
+    is_answerable,
+    rerank,
+)
 from assistant.llm import ChatBackend
 from assistant.retrieval import HybridRetriever, standalone_question
 from assistant.text import normalize, split_sentences
@@ -74,6 +80,15 @@ class Passage:
         )
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """What every answer to one question carries, whatever is said."""
+
+    question: str
+    standalone_question: str
+    retrieved: tuple[RetrievedChunk, ...]
+
+
 class Answerer:
     """Answers questions over one retriever, with an optional chat backend."""
 
@@ -93,52 +108,62 @@ class Answerer:
         started = time.perf_counter()
         yield StatusEvent(stage="retrieving")
         query = standalone_question(question, history)
-        retrieved = self.retriever.retrieve(query)
+        top_k = self.settings.retrieval.top_k
+        # Twice the passages are read for evidence; the best sentences then rerank them.
+        candidates = self.retriever.retrieve(query, k=top_k * 2)
         evidence = gather_evidence(
             question,
             query,
-            retrieved,
+            candidates,
             embed=self.embedder.embed,
             idf=self.retriever.lexical_index().idf,
         )
-        min_coverage = self.settings.answer.min_coverage
+        retrieved = rerank(candidates, evidence)[:top_k]
         retrieve_ms = (time.perf_counter() - started) * 1000
-        base = {"question": question, "standalone_question": query, "retrieved": retrieved}
+        base = _Asked(question, query, tuple(retrieved))
 
-        if not is_answerable(evidence, min_coverage):
+        if not is_answerable(evidence, question):
             refusal = AnswerSentence(text=prompts.REFUSAL, verified=True, origin="refusal")
             yield SentenceEvent(sentence=refusal, text=refusal.text)
             elapsed = (time.perf_counter() - started) * 1000
             yield AnswerEvent(
                 answer=self._answer(
-                    base, [refusal], [], refused=True,
-                    timings=Timings(retrieve_ms=retrieve_ms, total_ms=elapsed,
-                                    first_token_ms=elapsed),
+                    base,
+                    [refusal],
+                    [],
+                    refused=True,
+                    timings=Timings(
+                        retrieve_ms=retrieve_ms, total_ms=elapsed, first_token_ms=elapsed
+                    ),
                 )
             )
             return
 
-        chosen = choose_evidence(evidence, min_coverage, self.settings.answer.max_passages)
+        chosen = choose_evidence(evidence, self.settings.answer.max_passages)
         passages = [Passage(n=i + 1, evidence=e) for i, e in enumerate(chosen)]
         yield StatusEvent(stage="generating" if self.backend else "quoting")
         generate_started = time.perf_counter()
         first_token_ms: float | None = None
         shown: list[tuple[AnswerSentence, list[Passage]]] = []
         mapping: dict[int, int] = {}
-        sentences = (
-            self._generated(question, passages) if self.backend else iter(())
-        )
+        sentences = self._generated(question, passages) if self.backend else iter(())
         for sentence, cited in sentences:
             shown.append((sentence, cited))
             if first_token_ms is None:
                 first_token_ms = (time.perf_counter() - started) * 1000
             yield self._event(sentence, cited, mapping, first=len(shown) == 1)
-        if not shown:
-            for sentence, cited in self._quoted(passages):
-                shown.append((sentence, cited))
-                if first_token_ms is None:
-                    first_token_ms = (time.perf_counter() - started) * 1000
-                yield self._event(sentence, cited, mapping, first=len(shown) == 1)
+        # The best evidence is always in the answer: quoted when no verified sentence cites
+        # it (a small model's verified sentence can be true and still miss the point), and
+        # all of the chosen evidence is quoted when nothing the model wrote survived.
+        cited_numbers = {p.n for _, cited in shown for p in cited}
+        quotes = self._quoted(passages) if not shown else self._quoted(passages[:1])
+        for sentence, cited in quotes:
+            if cited[0].n in cited_numbers:
+                continue
+            shown.append((sentence, cited))
+            if first_token_ms is None:
+                first_token_ms = (time.perf_counter() - started) * 1000
+            yield self._event(sentence, cited, mapping, first=len(shown) == 1)
 
         used = [p for _, cited in shown for p in cited]
         order = citations.renumbering(p.n for p in used)
@@ -180,7 +205,7 @@ class Answerer:
 
     def _answer(
         self,
-        base: dict[str, object],
+        base: _Asked,
         sentences: Sequence[AnswerSentence],
         cited: Sequence[Citation],
         *,
@@ -188,21 +213,21 @@ class Answerer:
         timings: Timings,
     ) -> Answer:
         text = " ".join(citations.with_markers(s.text, list(s.citations)) for s in sentences)
-        retrieved = base["retrieved"]
-        assert isinstance(retrieved, list)
         return Answer(
-            question=str(base["question"]),
-            standalone_question=str(base["standalone_question"]),
+            question=base.question,
+            standalone_question=base.standalone_question,
             text=text,
             refused=refused,
             sentences=tuple(sentences),
             citations=tuple(cited),
-            retrieved=tuple(retrieved),
+            retrieved=base.retrieved,
             timings=timings,
             backend=self.backend.name if self.backend else "extractive",
         )
 
-    def _quoted(self, passages: Sequence[Passage]) -> Iterator[tuple[AnswerSentence, list[Passage]]]:
+    def _quoted(
+        self, passages: Sequence[Passage]
+    ) -> Iterator[tuple[AnswerSentence, list[Passage]]]:
         """The evidence itself, verbatim: the answer when there is no model or it failed."""
         for passage in passages[: self.settings.answer.max_sentences]:
             yield AnswerSentence(text=passage.quote, verified=True, origin="evidence"), [passage]

@@ -12,6 +12,7 @@ is verbatim. This module is pure: no I/O, the token counter is passed in.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ class _Unit:
 
     start: int
     end: int
+    tokens: int
     heading: bool
     paragraph_before: bool
     """True when a blank line (or the document start) separates this unit from the previous."""
@@ -130,34 +132,35 @@ def _units(text: str, budget: int, count_tokens: TokenCounter) -> list[_Unit]:
         alone = "\n" in gap_before and "\n" in gap_after
         heading = _is_heading(span.text, alone)
         paragraph = gap_before.count("\n") >= 2
-        pieces = [(span.start, span.end)]
-        if count_tokens(span.text) > budget:
+        cost = count_tokens(span.text)
+        pieces = [(span.start, span.end, cost)]
+        if cost > budget:
             pieces = _split_long(text, span.start, span.end, budget, count_tokens)
-        for n, (start, end) in enumerate(pieces):
-            units.append(_Unit(start, end, heading, paragraph and n == 0))
+        for n, (start, end, tokens) in enumerate(pieces):
+            units.append(_Unit(start, end, tokens, heading, paragraph and n == 0))
     return units
 
 
 def _split_long(
     text: str, start: int, end: int, budget: int, count_tokens: TokenCounter
-) -> list[tuple[int, int]]:
+) -> list[tuple[int, int, int]]:
     """Cut an over-long sentence at word boundaries into pieces that fit `budget`."""
     words = [(start + m.start(), start + m.end()) for m in _WORD_SPAN_RE.finditer(text[start:end])]
-    pieces: list[tuple[int, int]] = []
+    pieces: list[tuple[int, int, int]] = []
     piece_start: int | None = None
     prev_end = start
     used = 0
     for w_start, w_end in words:
         for s, e, cost in _word_parts(text, w_start, w_end, budget, count_tokens):
             if piece_start is not None and used + cost > budget:
-                pieces.append((piece_start, prev_end))
+                pieces.append((piece_start, prev_end, used))
                 piece_start, used = None, 0
             if piece_start is None:
                 piece_start = s
             used += cost
             prev_end = e
     if piece_start is not None:
-        pieces.append((piece_start, prev_end))
+        pieces.append((piece_start, prev_end, used))
     return pieces
 
 
@@ -185,9 +188,12 @@ def _pack(
     count_tokens: TokenCounter,
 ) -> list[tuple[int, int]]:
     """Greedy packing of units into (start, end) spans of `text` within `budget` tokens."""
+    prefix = list(itertools.accumulate((unit.tokens for unit in units), initial=0))
 
     def tokens(first: int, last: int) -> int:
-        return count_tokens(text[units[first].start : units[last].end])
+        # Word-piece counts add up over white-space-separated text, so sums stand in for
+        # re-tokenising every candidate; each finished chunk is still counted for real below.
+        return prefix[last + 1] - prefix[first]
 
     spans: list[tuple[int, int]] = []
     first = 0
@@ -197,6 +203,10 @@ def _pack(
             stop += 1
         if stop < len(units):
             stop = _best_cut(units, first, stop, budget, tokens)
+        while stop - 1 > first and (
+            count_tokens(text[units[first].start : units[stop - 1].end]) > budget
+        ):
+            stop -= 1  # a tokenizer whose counts do not add up (pieces of one long word)
         spans.append((units[first].start, units[stop - 1].end))
         if stop >= len(units):
             break

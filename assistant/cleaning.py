@@ -21,17 +21,17 @@ breaks) is cut sentence by sentence instead, so that the rest of the file surviv
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from assistant.metadata import is_date_stamp
-from assistant.text import split_sentences
+from assistant.text import Span, split_sentences
 
 # Sentence-final punctuation, allowing closing quotes and brackets after it.
 _TERMINAL = re.compile(r"[.!?…][\"'”’»)\]]*$")
-_BULLET = re.compile(r"^[-*•·–]\s+")
+_BULLET_MARK = r"[-*•·–]"
+_BULLET = re.compile(rf"^{_BULLET_MARK}\s+")
 # "/" and "|" also separate words in real headlines ("Research / Teaching"); arrows do not.
 _CRUMB_SEPARATOR = re.compile(r"\s+[>»›→]\s+")
-_LIST_ITEM = re.compile(r"^(?:[-*•·–]|\d{1,2}[.)])\s+")
+_LIST_ITEM = re.compile(rf"^(?:{_BULLET_MARK}|\d{{1,2}}[.)])\s+")
 _CATEGORY_TAG = re.compile(r"[a-z][a-z\-]*(?: [a-z][a-z\-]*){0,2}")
 # Whole lines that are page furniture on any CMS, wherever they appear.
 _UI_LINE = re.compile(
@@ -42,7 +42,15 @@ _UI_LINE = re.compile(
     r"|accessibility(?: options)?)\s*:?",
     re.IGNORECASE,
 )
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+# Characters str.splitlines() breaks on; left in, they would split sentences where no reader
+# sees a line break.
+_LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+# Control characters (tab and newline aside) and invisible format characters (soft hyphen,
+# zero-width spaces and joiners, direction marks, byte-order mark).
+_INVISIBLE = re.compile(
+    r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    r"\u2060-\u2064\u2066-\u206f\ufeff]"
+)
 _SPACES = re.compile(r"[^\S\n]+")
 
 _CRUMB_WORDS = 4
@@ -71,8 +79,8 @@ _STRONG_INJECTION = re.compile(
     ),
     re.IGNORECASE,
 )
-# Each of these also occurs in honest news ("the app will tell users that ..."); two together
-# in one line are an instruction to a machine.
+# Each of these also occurs in honest news ("the app will tell users that ..."); two in one
+# sentence are an instruction to a machine.
 _WEAK_INJECTION = (
     re.compile(
         r"\b(?:tell|inform|answer|reply\s+to|respond\s+to)\s+(?:all\s+)?(?:the\s+)?users?\b",
@@ -80,16 +88,13 @@ _WEAK_INJECTION = (
     ),
     re.compile(r"\b(?:ai|llm)\s+(?:assistants?|agents?|chatbots?)\b", re.IGNORECASE),
     re.compile(r"\b(?:do\s+not|don't|never)\s+(?:mention|reveal|disclose)\b", re.IGNORECASE),
-    re.compile(r"\b(?:instructions?|prompt)\b", re.IGNORECASE),
+    re.compile(r"\binstructions?\b", re.IGNORECASE),
 )
 
 
 def normalize_whitespace(text: str) -> str:
     """One space between words, no invisible characters, at most one blank line in a row."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE)
-    text = "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf")
-    )
+    text = _INVISIBLE.sub("", _LINE_BREAKS.sub("\n", text))
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
@@ -98,8 +103,8 @@ def _word_count(line: str) -> int:
     return len(line.split())
 
 
-def _is_prose(line: str, *, min_words: int) -> bool:
-    return bool(_TERMINAL.search(line)) and _word_count(line) >= min_words
+def _is_sentence(line: str) -> bool:
+    return bool(_TERMINAL.search(line)) and _word_count(line) >= 3
 
 
 def _starts_body(line: str) -> bool:
@@ -159,9 +164,7 @@ def _drop_trailing_links(lines: list[str]) -> list[str]:
 
     A single line there is more likely a byline ("OSMU Press Center") and stays.
     """
-    last_prose = max(
-        (i for i, line in enumerate(lines) if _is_prose(line, min_words=3)), default=None
-    )
+    last_prose = max((i for i, line in enumerate(lines) if _is_sentence(line)), default=None)
     if last_prose is None:
         return lines
     tail = [line for line in lines[last_prose + 1 :] if line]
@@ -182,22 +185,29 @@ def clean_text(text: str) -> str:
     return normalize_whitespace("\n".join(lines))
 
 
-def is_injection(text: str) -> bool:
-    """True when `text` addresses an AI system with instructions."""
-    if _STRONG_INJECTION.search(text):
-        return True
-    return sum(1 for pattern in _WEAK_INJECTION if pattern.search(text)) >= 2
+def _weak_signals(text: str) -> int:
+    return sum(1 for pattern in _WEAK_INJECTION if pattern.search(text))
 
 
-def _strip_sentences(line: str) -> tuple[str, list[str]]:
-    kept, removed, cursor = [], [], 0
-    for span in split_sentences(line):
-        if is_injection(span.text):
-            kept.append(line[cursor : span.start])
-            removed.append(span.text)
-            cursor = span.end
+def is_injection(sentence: str) -> bool:
+    """True when a sentence (or title) addresses an AI system with instructions."""
+    return bool(_STRONG_INJECTION.search(sentence)) or _weak_signals(sentence) >= 2
+
+
+def _injected_sentences(line: str) -> list[Span]:
+    # Cheap whole-line test first: sentence splitting every line of a large corpus is slow.
+    if not (_STRONG_INJECTION.search(line) or _weak_signals(line) >= 2):
+        return []
+    return [span for span in split_sentences(line) if is_injection(span.text)]
+
+
+def _without(line: str, spans: list[Span]) -> str:
+    kept, cursor = [], 0
+    for span in spans:
+        kept.append(line[cursor : span.start])
+        cursor = span.end
     kept.append(line[cursor:])
-    return _SPACES.sub(" ", "".join(kept)).strip(), removed
+    return _SPACES.sub(" ", "".join(kept)).strip()
 
 
 def strip_injections(text: str) -> tuple[str, list[str]]:
@@ -205,12 +215,12 @@ def strip_injections(text: str) -> tuple[str, list[str]]:
     kept: list[str] = []
     removed: list[str] = []
     for line in text.split("\n"):
-        if not is_injection(line):
+        injected = _injected_sentences(line)
+        if not injected:
             kept.append(line)
         elif len(line) <= _LONG_LINE:
             removed.append(line.strip())
         else:
-            rest, dropped = _strip_sentences(line)
-            kept.append(rest)
-            removed.extend(dropped)
+            kept.append(_without(line, injected))
+            removed.extend(span.text for span in injected)
     return "\n".join(kept), removed

@@ -51,8 +51,12 @@ def answer_json(answer: Answer) -> dict[str, Any]:
             for c in answer.citations
         ],
         "sentences": [
-            {"text": s.text, "citations": list(s.citations), "verified": s.verified,
-             "origin": s.origin}
+            {
+                "text": s.text,
+                "citations": list(s.citations),
+                "verified": s.verified,
+                "origin": s.origin,
+            }
             for s in answer.sentences
         ],
         "retrieved": retrieved_for_display(answer.retrieved),

@@ -103,13 +103,6 @@ class AnswerSettings(BaseSettings):
         4, ge=1, le=12, description="Evidence passages numbered and given to the model."
     )
     max_sentences: int = Field(4, ge=1, le=12, description="Most sentences in an answer.")
-    min_coverage: float = Field(
-        0.6,
-        ge=0.0,
-        le=1.0,
-        description="Share of the question's weighted key terms the best evidence must cover, "
-        "or the assistant declines.",
-    )
 
 
 class LLMSettings(BaseSettings):
@@ -142,13 +135,13 @@ class LLMSettings(BaseSettings):
 class LimitSettings(BaseSettings):
     model_config = _section("ASSISTANT_")
 
-    max_question_chars: int = Field(
-        1000, ge=10, le=20000, description="Longest question accepted."
-    )
+    max_question_chars: int = Field(1000, ge=10, le=20000, description="Longest question accepted.")
     max_history_turns: int = Field(
         8, ge=0, le=100, description="Earlier turns considered for follow-up questions."
     )
-    max_upload_mb: float = Field(10.0, gt=0, le=200, description="Largest file a staff upload may be.")
+    max_upload_mb: float = Field(
+        10.0, gt=0, le=200, description="Largest file a staff upload may be."
+    )
     admin_password: SecretStr = Field(
         SecretStr(""), description="Enables the staff page when set; compared in constant time."
     )

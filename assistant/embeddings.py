@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.config import EmbeddingSettings
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
+
+_CACHE_SIZE = 20_000
 
 
 def packaged_model_path() -> Path:
@@ -40,13 +44,23 @@ def packaged_model_path() -> Path:
 class Embedder(Embeddings):
     """Normalised sentence embeddings (cosine similarity = dot product), LangChain-compatible."""
 
-    def __init__(self, model: SentenceTransformer, model_id: str, batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        model: SentenceTransformer,
+        model_id: str,
+        batch_size: int = 32,
+        cache_size: int = _CACHE_SIZE,
+    ) -> None:
         self._model = model
         self.model_id = model_id
         self.batch_size = batch_size
         # SentenceTransformer.encode is not documented as thread-safe; Streamlit serves
         # sessions from several threads with one shared embedder.
         self._lock = threading.Lock()
+        # Answering embeds the sentences of the retrieved chunks on every question; the same
+        # chunks come back again and again, so their vectors are kept (LRU, ~1.5 kB each).
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
 
     @classmethod
     def from_settings(cls, settings: EmbeddingSettings) -> Embedder:
@@ -69,8 +83,10 @@ class Embedder(Embeddings):
 
     @staticmethod
     def _dimension_of(model: SentenceTransformer) -> int:
-        getter = getattr(model, "get_embedding_dimension", None) or getattr(
-            model, "get_sentence_embedding_dimension"
+        # sentence-transformers renamed the getter; accept both spellings.
+        getter: Any = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
         )
         return int(getter())
 
@@ -81,28 +97,52 @@ class Embedder(Embeddings):
     @property
     def max_tokens(self) -> int:
         """Tokens the model reads before it silently truncates."""
-        return int(self._model.max_seq_length)
+        return int(self._model.max_seq_length or 256)
 
     def count_tokens(self, text: str) -> int:
         """Word-piece tokens of `text`, without the special tokens the model adds."""
         tokenizer: Any = self._model.tokenizer
         return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
-    def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> list[list[float]]:
+    def embed(
+        self, texts: Sequence[str], *, show_progress: bool = False, cache: bool = True
+    ) -> list[list[float]]:
+        """Unit-length vectors for `texts`, in order; `cache=False` for one-off bulk work
+        (indexing) that would only flush the vectors answering reuses."""
         if not texts:
             return []
+        if not cache:
+            with self._lock:
+                vectors = self._encode(list(texts), show_progress)
+            return [v.tolist() for v in vectors]
         with self._lock:
-            vectors = self._model.encode(
-                list(texts),
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+            if missing:
+                vectors = self._encode(missing, show_progress)
+                for text, vector in zip(missing, vectors, strict=True):
+                    self._cache[text] = vector.astype(np.float32)
+            found = []
+            for text in texts:
+                self._cache.move_to_end(text)
+                found.append(self._cache[text].tolist())
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return found
+
+    def _encode(self, texts: list[str], show_progress: bool) -> np.ndarray:
+        return np.asarray(
+            self._model.encode(
+                texts,
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
                 show_progress_bar=show_progress,
                 convert_to_numpy=True,
-            )
-        return [list(map(float, v)) for v in vectors]
+            ),
+            dtype=np.float32,
+        )
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed(texts)
+        return self.embed(texts, cache=False)
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed([text])[0]

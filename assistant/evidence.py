@@ -32,7 +32,7 @@ _FRAME_WORDS = frozenset(
         "according article articles document documents text texts report reports reported "
         "mention mentioned mentions say says said state states stated statement describe "
         "described tell told know known information source sources per please many much kind "
-        "kinds type types sort name named called exactly actually also else"
+        "kinds type types sort name named called exactly actually also else "
     ).split()
 )
 _MONTHS = (
@@ -96,7 +96,16 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-    (AnswerType.NAME, re.compile(r"^\s*who\b|\bwhom\b|\b(what|which) is the name\b", re.I)),
+    # Only questions after the identity of someone or something want a proper name; "to
+    # whom" or "who else took part" are as well answered by "individual research groups".
+    (
+        AnswerType.NAME,
+        re.compile(
+            r"\bwho (is|was) (the|a|an)\b|\b(what|which) (is|was|are|were) the (full |official )?"
+            r"names?\b|\bwhat is \w+ called\b",
+            re.I,
+        ),
+    ),
 )
 
 _TYPE_CHECKS: dict[AnswerType, Callable[[str], bool]] = {
@@ -122,10 +131,113 @@ def answer_type(question: str) -> AnswerType:
 def key_terms(question: str) -> list[str]:
     """The question's content terms, stemmed, without framing words; order kept, no repeats."""
     seen: dict[str, None] = {}
-    for term in terms(question):
+    for term in terms(question, compounds=False):
         if term not in _FRAME_WORDS and term not in STOPWORDS:
             seen.setdefault(term, None)
     return list(seen)
+
+
+# The thing a question counts or whose holder it asks for: "how many <beds> does ...",
+# "who is the <rector> of ...". Such a head noun names the answer's subject, so evidence
+# that never mentions it cannot answer. ("What is the <purpose> of ..." is not used: abstract
+# heads rarely appear in the sentence that answers them.)
+_NP_END = (
+    r"(?=\s+(?:of|for|in|at|on|to|from|with|by|about|does|do|did|is|are|was|were|has|have|"
+    r"had|will|would|can|could|that|which|who|there|per)\b|\s*[?,.!]|\s*$)"
+)
+_FOCUS_RE = re.compile(
+    r"\b(?:how (?:many|much)|who (?:is|was|are|were) (?:the|a|an))\s+((?:[\w'-]+\s+){0,4}?[\w'-]+)"
+    + _NP_END,
+    re.IGNORECASE,
+)
+_NAMED_RE = re.compile(r"\b(?:name|called|named)\s+(?:of\s+)?(?:the\s+|a\s+|an\s+)?([\w'-]+)", re.I)
+
+
+@dataclass(frozen=True)
+class QuestionProfile:
+    """What a question asks for, as far as its wording shows."""
+
+    kind: AnswerType
+    terms: tuple[str, ...]
+    focus: str | None = None
+    named: str | None = None
+
+    @classmethod
+    def of(cls, question: str) -> QuestionProfile:
+        focus_match = _FOCUS_RE.search(question)
+        focus = None
+        if focus_match:
+            head = terms(focus_match.group(1).split()[-1], compounds=False)
+            focus = head[-1] if head else None
+        named_match = _NAMED_RE.search(question)
+        named = terms(named_match.group(1), compounds=False) if named_match else []
+        return cls(
+            kind=answer_type(question),
+            terms=tuple(key_terms(question)),
+            focus=focus,
+            named=named[0] if named else None,
+        )
+
+
+def _expansions(question: str, text: str) -> dict[str, str]:
+    """Stemmed acronym of the question -> its spelled-out form found in `text`."""
+    found: dict[str, str] = {}
+    for token in re.findall(r"\b[A-Z]{2,}\b", question):
+        full = acronym_expansion(token, text)
+        if full:
+            found[stem(token.casefold())] = full
+    return found
+
+
+def acronym_expansion(acronym: str, text: str) -> str | None:
+    """The spelled-out name an all-capitals acronym stands for in `text`, if it is there:
+    a run of capitalised words whose initials spell it ("Omsk State Medical University" for
+    OSMU); small linking words ("of", "and") may stand between them or give a letter (MOH)."""
+    letters = acronym.upper()
+    if len(letters) < 2 or not letters.isalpha():
+        return None
+    tokens = re.findall(r"[\w'-]+", text)
+
+    def spell(i: int, at: int) -> int | None:
+        """Index of the last token when tokens[i:] spell letters[at:], else None."""
+        if at == len(letters):
+            return i - 1
+        if i >= len(tokens):
+            return None
+        word = tokens[i]
+        if word[0].upper() == letters[at] and (word[0].isupper() or word in _LINKING_WORDS):
+            end = spell(i + 1, at + 1)
+            if end is not None:
+                return end
+        if word in _LINKING_WORDS and at > 0:
+            return spell(i + 1, at)
+        return None
+
+    for start, token in enumerate(tokens):
+        if token[0] == letters[0]:
+            end = spell(start, 0)
+            if end is not None:
+                return " ".join(tokens[start : end + 1])
+    return None
+
+
+_LINKING_WORDS = frozenset({"of", "and", "for", "the", "de"})
+
+
+def _names_next_to(sentence: str, target: str, question_words: set[str]) -> bool:
+    """True when a capitalised or quoted word that the question does not use stands right
+    next to `target` ("the nanosatellite «Al-Farabi-2»", "a company called Inspur")."""
+    tokens = re.findall(r"«[^»]+»|\"[^\"]+\"|[\w'-]+", sentence)
+    stems = [stem(t.casefold()) for t in tokens]
+    for i, token_stem in enumerate(stems):
+        if token_stem != target:
+            continue
+        for j in (i - 1, i + 1, i + 2):
+            if 0 <= j < len(tokens) and tokens[j].casefold() not in question_words:
+                neighbour = tokens[j]
+                if neighbour[0] in '«"' or (neighbour[0].isupper() and j != 0):
+                    return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -138,6 +250,9 @@ class Evidence:
     similarity: float
     coverage: float
     type_ok: bool
+    focus_ok: bool = True
+    rest_coverage: float = 1.0
+    typed: bool = False
 
     @property
     def text(self) -> str:
@@ -145,8 +260,25 @@ class Evidence:
 
     @property
     def score(self) -> float:
-        # Meaning and key-term coverage count equally; the retrieval rank breaks near-ties.
-        return self.similarity + self.coverage + 0.02 / (1 + self.rank)
+        # Meaning and key-term coverage count equally; holding the kind of thing asked for
+        # (a number for "how many") counts too; the retrieval rank breaks near-ties.
+        bonus = _TYPE_BONUS if self.typed and self.type_ok else 0.0
+        return self.similarity + self.coverage + bonus + 0.02 / (1 + self.rank)
+
+    @property
+    def qualifies(self) -> bool:
+        """Holds the kind of thing asked for, about the thing asked about."""
+        return self.type_ok and self.focus_ok and self.rest_coverage >= _MIN_REST_COVERAGE
+
+
+# A sentence that mentions the focus ("rector") must also be about the question's subject
+# ("Ala-Too International University"): at least this share of the other weighted terms.
+_MIN_REST_COVERAGE = 0.4
+# Below both of these, nothing retrieved is about the question at all ("weather on Mars").
+_OFF_TOPIC_COVERAGE = 0.2
+_OFF_TOPIC_SIMILARITY = 0.45
+_CONTEXT_CREDIT = 0.5
+_TYPE_BONUS = 0.3
 
 
 def _term_match(term: str, pool: set[str]) -> float:
@@ -155,10 +287,9 @@ def _term_match(term: str, pool: set[str]) -> float:
         return 1.0
     if len(term) >= 4:
         for other in pool:
-            if abs(len(other) - len(term)) <= 2 and other[:2] == term[:2]:
-                ratio = difflib.SequenceMatcher(None, term, other).ratio()
-                if ratio >= 0.8:
-                    return 0.8
+            near = abs(len(other) - len(term)) <= 2 and other[:2] == term[:2]
+            if near and difflib.SequenceMatcher(None, term, other).ratio() >= 0.8:
+                return 0.8
     return 0.0
 
 
@@ -168,8 +299,9 @@ def coverage(
     context_terms: set[str],
     idf: Callable[[str], float],
 ) -> float:
-    """IDF-weighted share of the question's terms found in the sentence (full weight) or
-    elsewhere in its chunk and title (70%: the chunk says who or what the sentence is about)."""
+    """IDF-weighted share of the question's terms found in the sentence (or its document's
+    title: full weight) or elsewhere in its chunk (half weight: nearby, but maybe about
+    something else)."""
     if not question_terms:
         return 0.0
     total = found = 0.0
@@ -177,7 +309,7 @@ def coverage(
         weight = idf(term)
         total += weight
         found += weight * max(
-            _term_match(term, sentence_terms), 0.7 * _term_match(term, context_terms)
+            _term_match(term, sentence_terms), _CONTEXT_CREDIT * _term_match(term, context_terms)
         )
     return found / total if total else 0.0
 
@@ -195,9 +327,11 @@ def gather_evidence(
     `question` is what the user asked (its key terms are what must be covered);
     `retrieval_query` is its standalone form (it carries the conversation's topic).
     """
-    wanted = answer_type(retrieval_query if not is_latin(question) else question)
-    q_terms = key_terms(question)
+    profile = QuestionProfile.of(question if is_latin(question) else retrieval_query)
+    q_terms = list(profile.terms)
+    rest_terms = [t for t in q_terms if t != profile.focus]
     context_only = set(key_terms(retrieval_query)) - set(q_terms)
+    question_words = set(words(question))
     candidates: list[tuple[Chunk, Span, int]] = []
     seen: set[str] = set()
     for rank, hit in enumerate(retrieved):
@@ -208,14 +342,24 @@ def gather_evidence(
             candidates.append((hit.chunk, span, rank))
     if not candidates:
         return []
+    expansions = _expansions(question, " ".join(hit.chunk.text for hit in retrieved))
     vectors = np.asarray(
         embed([retrieval_query] + [f"{c.title}: {s.text}" for c, s, _ in candidates])
     )
     similarities = vectors[1:] @ vectors[0]
     evidence: list[Evidence] = []
     for (chunk, span, rank), sim in zip(candidates, similarities, strict=True):
-        sentence_terms = set(terms(span.text))
-        context_terms = set(terms(chunk.embedding_text())) | context_only
+        sentence_terms = set(terms(span.text)) | set(terms(chunk.title))
+        sentence_terms |= {a for a, full in expansions.items() if full in span.text}
+        context_terms = set(terms(chunk.text)) | context_only
+        focus_ok = profile.focus is None or _term_match(profile.focus, sentence_terms) > 0
+        type_ok = _TYPE_CHECKS[profile.kind](span.text)
+        if type_ok and profile.kind is AnswerType.NAME and profile.named:
+            type_ok = (
+                expansions[profile.named] in span.text
+                if profile.named in expansions
+                else _names_next_to(span.text, profile.named, question_words)
+            )
         evidence.append(
             Evidence(
                 chunk=chunk,
@@ -223,35 +367,70 @@ def gather_evidence(
                 rank=rank,
                 similarity=float(sim),
                 coverage=coverage(q_terms, sentence_terms, context_terms, idf),
-                type_ok=_TYPE_CHECKS[wanted](span.text),
+                type_ok=type_ok,
+                typed=profile.kind is not AnswerType.ANY,
+                focus_ok=focus_ok,
+                rest_coverage=(
+                    coverage(rest_terms, sentence_terms, context_terms, idf)
+                    if profile.focus and rest_terms
+                    else 1.0
+                ),
             )
         )
     evidence.sort(key=lambda e: -e.score)
     return evidence
 
 
-def is_answerable(evidence: Sequence[Evidence], min_coverage: float, depth: int = 8) -> bool:
-    """Whether some top sentence holds the kind of thing asked for and covers the key terms."""
-    return any(e.type_ok and e.coverage >= min_coverage for e in evidence[:depth])
+def is_answerable(evidence: Sequence[Evidence], question: str, depth: int = 8) -> bool:
+    """Whether the evidence can answer: some top sentence qualifies, and the evidence as a
+    whole is about the question at all.
+
+    A question in another script (Russian) is matched through its transliteration only, which
+    meets names, acronyms and numbers but not ordinary words, and the English-only embedding
+    model cannot judge it; there, one shared term must do.
+    """
+    top = evidence[:depth]
+    if not top:
+        return False
+    best_coverage = max(e.coverage for e in top)
+    if not is_latin(question):
+        return best_coverage > 0 and any(e.qualifies for e in top)
+    off_topic = (
+        best_coverage < _OFF_TOPIC_COVERAGE
+        and max(e.similarity for e in top) < _OFF_TOPIC_SIMILARITY
+    )
+    return not off_topic and any(e.qualifies for e in top)
 
 
-def choose_evidence(
-    evidence: Sequence[Evidence], min_coverage: float, limit: int
-) -> list[Evidence]:
+def rerank(
+    retrieved: Sequence[RetrievedChunk], evidence: Sequence[Evidence]
+) -> list[RetrievedChunk]:
+    """Chunks ordered by their best evidence sentence, a finer signal than whole-chunk
+    similarity (a chunk is several sentences, and usually one of them answers)."""
+    best: dict[str, float] = {}
+    for e in evidence:
+        best[e.chunk.chunk_id] = max(best.get(e.chunk.chunk_id, -1.0), e.score)
+    order = {hit.chunk.chunk_id: i for i, hit in enumerate(retrieved)}
+    return sorted(
+        retrieved,
+        key=lambda hit: (-best.get(hit.chunk.chunk_id, -1.0), order[hit.chunk.chunk_id]),
+    )
+
+
+def choose_evidence(evidence: Sequence[Evidence], limit: int) -> list[Evidence]:
     """The sentences to cite: the best qualifying sentence, then others nearly as good,
     preferring sentences from documents not yet used (questions spanning two reports)."""
-    qualifying = [e for e in evidence if e.type_ok and e.coverage >= min_coverage]
+    qualifying = [e for e in evidence if e.qualifies]
     if not qualifying:
         return []
     best = qualifying[0]
     chosen = [best]
     floor = best.score - 0.25
-    for e in evidence:
+    for e in qualifying[1:]:
         if len(chosen) >= limit:
             break
-        if e is best or e.score < floor:
-            continue
-        new_document = all(c.chunk.doc_id != e.chunk.doc_id for c in chosen)
-        if e.coverage >= min_coverage or (new_document and e.coverage >= min_coverage * 0.75):
+        if e.score >= floor or (
+            all(c.chunk.doc_id != e.chunk.doc_id for c in chosen) and e.score >= floor - 0.1
+        ):
             chosen.append(e)
     return chosen

@@ -76,11 +76,7 @@ def sync_corpus(
             half-written for any single document.
     """
     started = time.perf_counter()
-    if not corpus_dir.is_dir():
-        raise ConfigError(
-            f"the corpus folder {corpus_dir} does not exist: create it, pass --corpus DIR, "
-            "or set ASSISTANT_CORPUS_DIR"
-        )
+    require_corpus_dir(corpus_dir)
     if rebuild:
         store.reset()
     documents, failures = loaders.load_corpus(corpus_dir)
@@ -107,6 +103,15 @@ def sync_corpus(
         len(report.failures),
     )
     return report
+
+
+def require_corpus_dir(corpus_dir: Path) -> None:
+    """Fail early, before any model is loaded or the store touched, on a missing folder."""
+    if not corpus_dir.is_dir():
+        raise ConfigError(
+            f"the corpus folder {corpus_dir} does not exist: create it, pass --corpus DIR, "
+            "or set ASSISTANT_CORPUS_DIR"
+        )
 
 
 def _failed_doc_id(corpus_dir: Path, failure: FileFailure) -> str:
@@ -156,6 +161,7 @@ def _write(
 ) -> int:
     """Embed and store the planned documents a batch at a time; returns chunks written."""
     total = plan.chunk_count
+    replacing = set(plan.updated)
     done = 0
     if progress and total:
         progress(EMBEDDING_STAGE, 0, total)
@@ -163,10 +169,10 @@ def _write(
     for item in plan.to_embed:
         group.append(item)
         if sum(len(chunks) for _, chunks in group) >= WRITE_BATCH:
-            done = _write_group(group, store, embedder, progress, done, total)
+            done = _write_group(group, store, embedder, progress, done, total, replacing)
             group = []
     if group:
-        done = _write_group(group, store, embedder, progress, done, total)
+        done = _write_group(group, store, embedder, progress, done, total, replacing)
     return done
 
 
@@ -177,16 +183,18 @@ def _write_group(
     progress: ProgressCallback | None,
     done: int,
     total: int,
+    replacing: set[str],
 ) -> int:
     chunks = [chunk for _, doc_chunks in group for chunk in doc_chunks]
     vectors: list[list[float]] = []
     for at in range(0, len(chunks), embedder.batch_size):
         batch = chunks[at : at + embedder.batch_size]
-        vectors.extend(embedder.embed([chunk.embedding_text() for chunk in batch]))
+        # cache=False: bulk vectors would only flush the ones answering reuses.
+        vectors.extend(embedder.embed([chunk.embedding_text() for chunk in batch], cache=False))
         done += len(batch)
         if progress:
             progress(EMBEDDING_STAGE, done, total)
     # Old chunks go first: a shorter new version must not leave stale tail chunks behind.
-    store.delete_documents(doc.doc_id for doc, _ in group)
+    store.delete_documents(doc.doc_id for doc, _ in group if doc.doc_id in replacing)
     store.upsert_chunks(chunks, vectors)
     return done

@@ -175,7 +175,8 @@ def load_chat_backend(settings: LLMSettings, *, threads: int) -> ChatBackend | N
     remote = ChatOpenAI(
         base_url=settings.base_url,
         model=settings.model,
-        api_key=settings.api_key if settings.api_key.get_secret_value() else "not-needed",  # type: ignore[arg-type]
+        # Local servers (llama.cpp, Ollama) accept any key; the client insists on one.
+        api_key=settings.api_key if settings.api_key.get_secret_value() else "not-needed",
         temperature=settings.temperature,
         max_completion_tokens=settings.max_tokens,
         timeout=settings.timeout,

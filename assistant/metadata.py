@@ -81,6 +81,7 @@ _STAMP = re.compile(
     rf"^(?:{_PUBLISHED}|{_CHANGED})\s*:?\s*(?:on\s+)?(?P<date>{_DATE}){_TIME}?{_SOURCE}\s*$",
     re.IGNORECASE,
 )
+_BARE_DATE = re.compile(rf"{_DATE}{_TIME}?", re.IGNORECASE)
 _NAME_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[_\-. ]|$)")
 _HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 _TITLE_LIMIT = 150
@@ -190,10 +191,10 @@ def first_heading(text: str) -> str | None:
 
 
 def title_from_text(text: str) -> str | None:
-    """The first non-empty line, shortened at a word boundary when it is a whole paragraph."""
+    """The first non-empty line that is not a bare date, shortened when it is a paragraph."""
     for line in text.splitlines():
         line = line.strip()
-        if not line:
+        if not line or _BARE_DATE.fullmatch(line):
             continue
         if len(line) <= _TITLE_LIMIT:
             return line

@@ -25,8 +25,10 @@ from assistant.types import ChatTurn, Chunk, RetrievedChunk, date_to_int
 
 # Words that only make sense with an antecedent from earlier in the conversation.
 _ANAPHORA = frozenset(
-    "it its it's they them their theirs this that these those he him his she her hers "
-    "there here same such else former latter".split()
+    (
+        "it its it's they them their theirs this that these those he him his she her hers "
+        "there here same such else former latter"
+    ).split()
 )
 _QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
 _HISTORY_CHARS = 400

@@ -57,6 +57,10 @@ def _vectors(rows: Sequence[Sequence[float]]) -> list[Sequence[float] | Sequence
     return [[float(x) for x in row] for row in rows]
 
 
+def _reason(exc: Exception) -> str:
+    return str(exc).strip().rstrip(".") or type(exc).__name__
+
+
 def _location(settings: Settings) -> str:
     store = settings.store
     if store.host:
@@ -88,7 +92,7 @@ def _connector(settings: Settings) -> Callable[[], ClientAPI]:
                 path=str(settings.paths.chroma_dir), settings=chroma_settings
             )
         except _CHROMA_FAILURES as exc:
-            raise StoreError(f"cannot open {_location(settings)}: {exc}. {hint}") from exc
+            raise StoreError(f"cannot open {_location(settings)}: {_reason(exc)}. {hint}") from exc
 
     return connect
 
@@ -242,8 +246,8 @@ class VectorStore:
             raise
         except _CHROMA_FAILURES as exc:
             raise StoreError(
-                f"{self._location} failed to {action}: {exc}. Check that it is running and "
-                f"reachable; if the problem persists, {REBUILD_HINT}"
+                f"{self._location} failed to {action}: {_reason(exc)}. Check that it is "
+                f"running and reachable; if the problem persists, {REBUILD_HINT}"
             ) from exc
 
     def _call(self, action: str, operation: Callable[[Collection], T]) -> T:

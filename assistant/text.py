@@ -117,14 +117,20 @@ def _load_stopwords() -> frozenset[str]:
 STOPWORDS = _load_stopwords()
 
 
-def terms(text: str) -> list[str]:
-    """Stemmed content terms for lexical matching: hyphenated words also yield their parts,
-    Cyrillic is transliterated, stop words are dropped."""
+def terms(text: str, *, compounds: bool = True) -> list[str]:
+    """Stemmed content terms for lexical matching; stop words are dropped and Cyrillic is
+    transliterated. A hyphenated word yields its parts, and itself too when `compounds` is
+    set (BM25 profits from the exact compound; coverage counts should not count it twice)."""
     if not is_latin(text):
         text = f"{text} {transliterate(text)}"
     out: list[str] = []
     for word in words(text):
         word = word.removesuffix("'s")
-        parts = [word, *re.split(r"[-']", word)] if re.search(r"[-']", word) else [word]
+        if re.search(r"[-']", word):
+            parts = re.split(r"[-']", word)
+            if compounds:
+                parts.insert(0, word)
+        else:
+            parts = [word]
         out.extend(stem(p) for p in parts if p and p not in STOPWORDS)
     return out

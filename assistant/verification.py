@@ -21,15 +21,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from assistant.citations import strip_markers
 from assistant.text import STOPWORDS, normalize, numbers, stem, terms, words
 
-MARKER_RE = re.compile(r"\s*\[(\d+)\]")
 # Thresholds chosen from the shape of the problem, not from any question: a copied or lightly
 # edited sentence keeps >= 75% of its content words; a paraphrase keeps half and stays close
 # in meaning (cosine of MiniLM sentence vectors >= 0.6 is a near-paraphrase).
 MIN_PRECISION = 0.75
-MIN_PARAPHRASE_PRECISION = 0.5
-MIN_PARAPHRASE_SIMILARITY = 0.6
+MIN_PARAPHRASE_PRECISION = 0.6
+MIN_PARAPHRASE_SIMILARITY = 0.7
+# An added clause ("... and were invited to future events hosted by the organization") is a
+# run of content words the passage never uses; four in a row is invention, not paraphrase.
+MAX_UNSUPPORTED_RUN = 4
+# Talk about the sources instead of the world ("The passage is about ...") answers nothing.
+_META_RE = re.compile(
+    r"\b(passages?|the (text|context|document|source)s?|provided (text|information|passages?))\b",
+    re.IGNORECASE,
+)
 _CAPITALISED_RE = re.compile(r"\b[A-Z][\w'’.-]*")
 
 
@@ -44,10 +52,6 @@ class Support:
     supported: bool
     score: float
     reasons: tuple[str, ...] = ()
-
-
-def strip_markers(text: str) -> str:
-    return MARKER_RE.sub("", text).strip()
 
 
 def _names(sentence: str) -> set[str]:
@@ -90,10 +94,20 @@ def check_sentence(
     if missing_names:
         reasons.append(f"name(s) not in the cited passage: {', '.join(missing_names)}")
 
-    content = terms(claim)
+    if _META_RE.search(claim):
+        reasons.append("talks about the sources instead of answering")
+
+    content = terms(claim, compounds=False)
     if not content:
         return Support(False, 0.0, ("states nothing checkable", *reasons))
-    precision = sum(1 for t in content if t in evidence_stems) / len(content)
+    supported_terms = [t in evidence_stems for t in content]
+    precision = sum(supported_terms) / len(content)
+    run = longest = 0
+    for ok in supported_terms:
+        run = 0 if ok else run + 1
+        longest = max(longest, run)
+    if longest >= MAX_UNSUPPORTED_RUN:
+        reasons.append(f"adds {longest} words in a row that the cited passage does not have")
     similarity = 0.0
     if precision < MIN_PRECISION and embedder is not None:
         vectors = embedder.embed([claim, *quotes])

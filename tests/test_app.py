@@ -136,7 +136,26 @@ def test_ask_with_the_local_model_streams_an_answer_with_sources(
         assert render.badge(citation.n) in text, f"[{citation.n}] is shown as a badge"
     assert len(_source_buttons(at)) == len(answer.citations), "each source can be opened"
     assert len(at.feedback) == 1, "the answer offers thumbs up/down"
+    captions = [c.value for c in at.caption]
+    assert (render.EVIDENCE_NOTE in captions) == render.has_evidence_quotes(answer), (
+        "the note on verbatim quotes appears exactly when the answer holds fallback quotes"
+    )
     assert not at.error, f"no error box for a good question: {[e.value for e in at.error]}"
+
+
+def test_fallback_quotes_are_shown_apart_from_generated_sentences(chat_app: AppTest) -> None:
+    _ask(chat_app, "What is the mandate of CPMR?")
+    answer = _last_answer(chat_app)
+    quoted = [s for s in answer.sentences if s.origin == "evidence"]
+    assert quoted, "the extractive backend answers with verbatim quotes from the evidence"
+    text = _markdown(chat_app)
+    for sentence in quoted:
+        assert f"> {render.escape_markdown(sentence.text)}" in text, (
+            f"a verbatim quote is rendered as a block quote: {sentence.text!r}"
+        )
+    assert render.EVIDENCE_NOTE in [c.value for c in chat_app.caption], (
+        "a note explains what the quoted lines are"
+    )
 
 
 def test_example_button_asks_its_question(chat_app: AppTest) -> None:
@@ -248,6 +267,20 @@ def test_missing_index_shows_what_to_do_instead_of_a_traceback(
     assert "index" in messages.lower(), f"the error says the index is missing: {messages}"
 
 
+def test_embedded_in_an_iframe_keeps_the_essential_controls_in_the_page(
+    monkeypatch: pytest.MonkeyPatch, shared_index: Path, tmp_path: Path
+) -> None:
+    _point_app_at(monkeypatch, shared_index, tmp_path / "feedback.sqlite3")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.context["is_embedded"] = True
+    at.run()
+    assert not at.exception, f"the embedded app must not raise: {at.exception}"
+    assert not at.title, "an embedded app uses a compact header instead of a big title"
+    assert at.main.button(key="new_chat") is not None, "New chat is in the page, not the sidebar"
+    _ask(at, "What is the mandate of CPMR?")
+    assert _last_answer(at).citations, "an embedded app answers with sources too"
+
+
 # --- staff page ------------------------------------------------------------------------------
 
 
@@ -328,6 +361,43 @@ def test_a_corrupt_pdf_is_rejected_with_the_reason(staff_app: AppTest, tmp_path:
     )
     assert not list((tmp_path / "site" / "corpus").rglob("broken.pdf")), (
         "a rejected file is not kept in the corpus"
+    )
+
+
+def test_staff_can_remove_a_document_after_confirming(staff_app: AppTest, tmp_path: Path) -> None:
+    before = list(staff_app.dataframe[0].value["File"])
+    target = next(f for f in before if f.startswith("news/"))
+    staff_app.selectbox(key="staff_remove_choice").set_value(target).run()
+    staff_app.button(key="staff_remove").click().run()
+    assert (tmp_path / "site" / "corpus" / target).exists(), "nothing is removed before confirming"
+
+    staff_app.button(key="staff_remove_yes").click().run()
+
+    assert not staff_app.exception, f"removing must not raise: {staff_app.exception}"
+    after = list(staff_app.dataframe[0].value["File"])
+    assert sorted(after) == sorted(f for f in before if f != target), (
+        "the removed document leaves the list and nothing else does"
+    )
+    assert not (tmp_path / "site" / "corpus" / target).exists(), "its file leaves the corpus"
+
+
+def test_staff_sees_refused_questions_and_can_reindex(staff_app: AppTest) -> None:
+    staff_app.switch_page(CHAT_PAGE).run()
+    _ask(staff_app, "What is the weather on Mars?")
+    assert _last_answer(staff_app).refused, "the Mars question must be refused"
+    _staff(staff_app)
+
+    gaps = staff_app.dataframe[1].value
+    assert list(gaps["Question"]) == ["What is the weather on Mars?"], (
+        "the refused question is listed for staff"
+    )
+    assert list(gaps["Why"]) == ["refused"], "the list says why it is a gap"
+
+    staff_app.button(key="staff_reindex").click().run()
+    assert not staff_app.exception, f"re-indexing must not raise: {staff_app.exception}"
+    summary = " ".join(s.value for s in staff_app.success)
+    assert "0 added" in summary and "unchanged" in summary, (
+        f"re-indexing an unchanged corpus changes nothing and says so: {summary}"
     )
 
 

@@ -21,5 +21,7 @@ def test_renumbering_follows_first_use():
 
 
 def test_with_markers_goes_before_the_full_stop():
-    assert citations.with_markers("It was signed in 2024.", [1, 2]) == "It was signed in 2024 [1][2]."
+    assert (
+        citations.with_markers("It was signed in 2024.", [1, 2]) == "It was signed in 2024 [1][2]."
+    )
     assert citations.with_markers("No stop", [1]) == "No stop [1]"

@@ -164,8 +164,10 @@ def test_injection_fixture_loses_its_note_and_keeps_everything_else():
 
 @pytest.mark.parametrize(
     "path",
-    [*sorted(p for p in NEWS_FIXTURES.glob("*.md") if p.name != INJECTION_FIXTURE)]
-    + sorted(SEEDS.glob("*.txt")),
+    [
+        *sorted(p for p in NEWS_FIXTURES.glob("*.md") if p.name != INJECTION_FIXTURE),
+        *sorted(SEEDS.glob("*.txt")),
+    ],
     ids=lambda p: p.name,
 )
 def test_honest_documents_lose_nothing_to_injection_stripping(path):
@@ -202,6 +204,16 @@ def test_instructions_to_an_ai_are_recognised(sentence):
 )
 def test_honest_sentences_about_ai_are_not_injections(sentence):
     assert not is_injection(sentence), f"{sentence!r} is ordinary news text"
+
+
+def test_weak_signals_in_different_sentences_are_not_an_injection():
+    paragraph = (
+        "The app will tell users when to take their pills. "
+        "Instructions are printed in Kyrgyz and Russian."
+    )
+    assert strip_injections(paragraph) == (paragraph, []), (
+        "two harmless phrases in separate sentences are not an instruction to a machine"
+    )
 
 
 def test_a_long_unbroken_line_loses_only_the_injected_sentence():

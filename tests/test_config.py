@@ -32,7 +32,9 @@ def test_environment_is_read(monkeypatch):
     monkeypatch.setenv("ASSISTANT_RETRIEVAL_TOP_K", "7")
     settings = load_settings()
     assert (settings.llm.backend, settings.store.host, settings.retrieval.top_k) == (
-        "extractive", "chroma.internal", 7,
+        "extractive",
+        "chroma.internal",
+        7,
     )
 
 

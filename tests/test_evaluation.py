@@ -103,7 +103,13 @@ def item(**fields: object) -> EvalItem:
     return EvalItem.model_validate(base | fields)
 
 
-UNANSWERABLE: dict[str, object] = {"id": "u1", "kind": "unanswerable", "must": [], "evidence": None, "source": None}
+UNANSWERABLE: dict[str, object] = {
+    "id": "u1",
+    "kind": "unanswerable",
+    "must": [],
+    "evidence": None,
+    "source": None,
+}
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,14 @@
 
 import pytest
 
-from assistant.evidence import AnswerType, answer_type, coverage, key_terms
+from assistant.evidence import (
+    AnswerType,
+    QuestionProfile,
+    acronym_expansion,
+    answer_type,
+    coverage,
+    key_terms,
+)
 
 
 @pytest.mark.parametrize(
@@ -14,7 +21,9 @@ from assistant.evidence import AnswerType, answer_type, coverage, key_terms
         ("What is the tuition fee for the programme?", AnswerType.MONEY),
         ("What is the e-mail of the dean's office?", AnswerType.EMAIL),
         ("What is the phone number of the library?", AnswerType.PHONE),
-        ("Who chairs the council?", AnswerType.NAME),
+        ("Who is the chair of the council?", AnswerType.NAME),
+        ("What is the name of the new laboratory?", AnswerType.NAME),
+        ("Who else took part in the meeting?", AnswerType.ANY),
         ("What does the centre offer students?", AnswerType.ANY),
     ],
 )
@@ -23,7 +32,9 @@ def test_answer_type(question, expected):
 
 
 def test_key_terms_drop_framing_words():
-    assert key_terms("According to the article, what does the report say about grants?") == ["grant"]
+    assert key_terms("According to the article, what does the report say about grants?") == [
+        "grant"
+    ]
 
 
 def test_rare_missing_term_sinks_coverage():
@@ -40,3 +51,27 @@ def test_misspelt_term_still_counts():
     q = key_terms("how is the big computr paid for")
     found = coverage(q, {"comput", "big", "paid"}, set(), lambda t: 1.0)
     assert found > 0.9, found
+
+
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("How many beds does the clinic have?", "bed"),
+        ("How many joint medical science projects does ASRMU run?", "project"),
+        ("Who is the rector of the university?", "rector"),
+        ("What is the purpose of the centre?", None),  # abstract heads are not required
+    ],
+)
+def test_focus_is_the_counted_or_held_thing(question, focus):
+    assert QuestionProfile.of(question).focus == focus
+
+
+def test_named_target():
+    assert QuestionProfile.of("What is the name of the supercomputer?").named == "supercomput"
+
+
+def test_acronym_expansion_from_initials():
+    text = "Delegates of Omsk State Medical University and of the Ministry of Health met."
+    assert acronym_expansion("OSMU", text) == "Omsk State Medical University"
+    assert acronym_expansion("MOH", text) == "Ministry of Health"
+    assert acronym_expansion("XYZ", text) is None

@@ -51,5 +51,12 @@ def test_front_ends_hold_no_pipeline_logic():
         if not path.exists():
             continue
         project = {i for i in _imports(path) if i.startswith("assistant.")}
-        forbidden = {"assistant.retrieval", "assistant.prompts", "assistant.llm", "assistant.evidence"}
-        assert not project & forbidden, f"{front} reaches past the service layer: {project & forbidden}"
+        forbidden = {
+            "assistant.retrieval",
+            "assistant.prompts",
+            "assistant.llm",
+            "assistant.evidence",
+        }
+        assert not project & forbidden, (
+            f"{front} reaches past the service layer: {project & forbidden}"
+        )

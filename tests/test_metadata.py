@@ -98,6 +98,9 @@ def test_titles_from_headings_and_first_lines():
         "the first '# ' heading, without the closing hashes"
     )
     assert first_heading("## Only a subheading\ntext") is None, "'## ' is not a title heading"
+    assert title_from_text("24.11.2016 - 17:58\nLab opens\nText.") == "Lab opens", (
+        "a bare date line above the headline is not the title"
+    )
     long_line = "word " * 60
     title = title_from_text("\n\n" + long_line)
     assert title is not None and len(title) <= 151 and title.endswith("…"), (

@@ -44,7 +44,9 @@ def test_sentence_citing_nothing_is_unsupported(embedder):
 
 def test_thousands_separators_agree(embedder):
     quote = "Today, 4566 medical centers are successfully operating in China."
-    assert check_sentence("4,566 medical centers are operating in China.", [quote], embedder).supported
+    assert check_sentence(
+        "4,566 medical centers are operating in China.", [quote], embedder
+    ).supported
 
 
 def test_is_verbatim_ignores_case_space_and_markers():

@@ -30,6 +30,7 @@ from assistant.evaluation.metrics import (
     summarize_by_kind,
 )
 from assistant.evaluation.results import EvalResult, ItemResult, RunInfo
+from assistant.llm import packaged_gguf_path
 from assistant.service import ProgressCallback, Resources
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,16 @@ def evaluate_item(item: EvalItem, resources: Resources, check: SentenceChecker) 
         log.warning("item %s failed", item.id, exc_info=True)
         return error_item(item, f"unexpected {type(exc).__name__}: {exc}")
     return score_item(item, answer, check)
+
+
+def chat_model_name(settings: Settings) -> str:
+    """The chat model a run used, as the report names it."""
+    llm = settings.llm
+    if llm.backend == "extractive":
+        return "none (extractive: answers quote the evidence)"
+    if llm.backend == "openai":
+        return f"{llm.model} at {llm.base_url}"
+    return Path(llm.model_path).name if llm.model_path else packaged_gguf_path().name
 
 
 def corpus_size(resources: Resources) -> tuple[int, int]:
@@ -117,8 +128,10 @@ def run_eval(
         corpus_chunks=chunks,
         distractor_documents=distractor_documents,
         embedding_model=resources.embedder.model_id,
+        chat_model=chat_model_name(settings),
         llm_threads=settings.llm_threads,
         top_k=settings.retrieval.top_k,
+        settings=settings.model_dump(mode="json"),
     )
     return EvalResult(
         info=info,

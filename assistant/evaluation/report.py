@@ -32,6 +32,7 @@ class MachineInfo(BaseModel):
     ram_gb: float
     python: str
     platform: str
+    load_average: tuple[float, float, float] | None = None
 
 
 def _read_field(path: Path, key: str) -> str | None:
@@ -46,8 +47,20 @@ def _read_field(path: Path, key: str) -> str | None:
     return None
 
 
+def _load_average() -> tuple[float, float, float] | None:
+    try:
+        one, five, fifteen = os.getloadavg()
+    except (AttributeError, OSError):  # not available on this platform
+        return None
+    return round(one, 2), round(five, 2), round(fifteen, 2)
+
+
 def collect_machine_info() -> MachineInfo:
-    """CPU model (from /proc/cpuinfo), usable cores, RAM, Python and platform."""
+    """CPU model (from /proc/cpuinfo), usable cores, RAM, Python, platform and load average.
+
+    The load average tells a reader whether other work competed for the cores, which
+    latency numbers depend on.
+    """
     cpu = _read_field(Path("/proc/cpuinfo"), "model name") or platform.processor() or "unknown"
     try:
         cores = len(os.sched_getaffinity(0))
@@ -61,6 +74,7 @@ def collect_machine_info() -> MachineInfo:
         ram_gb=round(ram_gb, 1),
         python=platform.python_version(),
         platform=platform.platform(),
+        load_average=_load_average(),
     )
 
 
@@ -134,6 +148,12 @@ def _secs(ms: float | None) -> str:
 
 def _mrr(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
+
+
+def _load(machine: MachineInfo) -> str:
+    if machine.load_average is None:
+        return "unknown"
+    return " / ".join(f"{v:.2f}" for v in machine.load_average) + f" on {machine.cores} cores"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -221,11 +241,13 @@ def render_markdown(result: EvalResult, *, title: str, machine_info: MachineInfo
         "",
         f"- Date: {info.started:%Y-%m-%d %H:%M} UTC (run took {info.seconds:.0f} s)",
         f"- Question file: {info.dataset} ({len(result.items)} items)",
-        f"- Backend: {info.backend}; embedding model: {info.embedding_model}; "
-        f"top_k: {info.top_k}; LLM threads: {info.llm_threads}",
+        f"- Backend: {info.backend}; chat model: {info.chat_model}; "
+        f"embedding model: {info.embedding_model}; top_k: {info.top_k}; "
+        f"LLM threads: {info.llm_threads}",
         f"- Corpus: {corpus}",
         f"- Machine: {machine_info.cpu_model}, {machine_info.cores} cores, "
         f"{machine_info.ram_gb:g} GB RAM, Python {machine_info.python}, {machine_info.platform}",
+        f"- Load average (1/5/15 min) when the report was written: {_load(machine_info)}",
         "",
         "## Targets (issue 3)",
         "",

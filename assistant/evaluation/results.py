@@ -7,6 +7,7 @@ carry their computed `value` too, for readers of the JSON).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -84,6 +85,7 @@ class ItemResult(_Frozen):
     timings: Timings | None = None
     failures: tuple[Failure, ...] = ()
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def passed(self) -> bool:
         return not self.failures
@@ -130,8 +132,12 @@ class RunInfo(_Frozen):
     corpus_chunks: int = 0
     distractor_documents: int = 0
     embedding_model: str = ""
+    chat_model: str = ""
     llm_threads: int = 0
     top_k: int = 0
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="The settings of the run (secrets masked)."
+    )
 
 
 class EvalResult(_Frozen):

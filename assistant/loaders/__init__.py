@@ -27,9 +27,10 @@ from assistant.loaders.files import (
     discover_files,
     doc_id_for,
     human_size,
+    is_document_path,
     resolve_in_corpus,
     safe_filename,
-    unsupported_files,
+    visible_files,
     write_atomically,
 )
 from assistant.loaders.pdf import read_pdf
@@ -171,22 +172,21 @@ def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[FileFailure]]:
     """
     documents: list[Document] = []
     failures: list[FileFailure] = []
-    for path in discover_files(corpus_dir):
-        doc_id = doc_id_for(path, corpus_dir)
+    for doc_id, path in visible_files(corpus_dir):
         try:
+            if not is_document_path(PurePosixPath(doc_id)):
+                # Reported rather than skipped: staff who drop a .docx into news/ need to
+                # learn why it never shows up.
+                raise DocumentError(
+                    f"unsupported file type '{path.suffix.lower() or '(none)'}': not indexed; "
+                    f"save it as {', '.join(SUPPORTED_SUFFIXES)}"
+                )
             documents.append(parse_document(_read_bytes(path), doc_id))
         except DocumentError as exc:
             failures.append(FileFailure(path=doc_id, reason=str(exc)))
-    for path in unsupported_files(corpus_dir):
-        doc_id = doc_id_for(path, corpus_dir)
-        reason = (
-            f"unsupported file type '{path.suffix.lower() or '(none)'}': not indexed; "
-            f"save it as {', '.join(SUPPORTED_SUFFIXES)}"
-        )
-        failures.append(FileFailure(path=doc_id, reason=reason))
     for failure in failures:
         log.warning("skipped %s: %s", failure.path, failure.reason)
-    return documents, sorted(failures, key=lambda failure: failure.path)
+    return documents, failures
 
 
 def save_news_file(corpus_dir: Path, filename: str, data: bytes, *, max_bytes: int) -> Path:

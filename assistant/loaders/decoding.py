@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import codecs
 import re
-import unicodedata
 
 from assistant.errors import DocumentError
 
@@ -22,6 +21,7 @@ _HTML_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
 )
 _XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _BINARY_BYTES = frozenset([*range(0, 9), *range(14, 32), 127])
 
 
@@ -36,8 +36,7 @@ def _control_share(text: str) -> float:
     sample = text[:_SAMPLE]
     if not sample:
         return 0.0
-    control = sum(1 for ch in sample if ch not in "\t\n\r\f" and unicodedata.category(ch) == "Cc")
-    return control / len(sample)
+    return len(_CONTROL.findall(sample)) / len(sample)
 
 
 def declared_charset(data: bytes) -> str | None:

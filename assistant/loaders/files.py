@@ -7,6 +7,7 @@ writer's temporary files) and README files are not documents.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -15,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from anyascii import anyascii
 
-from assistant.errors import ConfigError, InputError
+from assistant.errors import ConfigError, DocumentError, InputError
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 NEWS_FOLDER = "news"
@@ -50,13 +51,18 @@ def corpus_root(corpus_dir: Path) -> Path:
 
 def doc_id_for(path: Path, corpus_dir: Path) -> str:
     """The stable document id: the path relative to the corpus root, '/'-separated."""
-    try:
+    with contextlib.suppress(ValueError):
         return path.absolute().relative_to(corpus_dir.absolute()).as_posix()
-    except ValueError:
+    try:
         return path.resolve().relative_to(corpus_dir.resolve()).as_posix()
+    except ValueError as exc:
+        raise DocumentError(
+            f"{path} is not inside the corpus folder {corpus_dir}: move it there first"
+        ) from exc
 
 
-def _visible_files(corpus_dir: Path) -> list[tuple[str, Path]]:
+def visible_files(corpus_dir: Path) -> list[tuple[str, Path]]:
+    """(doc id, path) of every visible file under the corpus folder, sorted by id."""
     root = corpus_root(corpus_dir)
     found = []
     for path in root.rglob("*"):
@@ -70,17 +76,8 @@ def discover_files(corpus_dir: Path) -> list[Path]:
     """Supported files under the corpus folder, recursively, sorted by document id."""
     return [
         path
-        for doc_id, path in _visible_files(corpus_dir)
+        for doc_id, path in visible_files(corpus_dir)
         if is_document_path(PurePosixPath(doc_id))
-    ]
-
-
-def unsupported_files(corpus_dir: Path) -> list[Path]:
-    """Visible files the loaders cannot read (a .docx dropped into news/), to report them."""
-    return [
-        path
-        for doc_id, path in _visible_files(corpus_dir)
-        if not is_document_path(PurePosixPath(doc_id))
     ]
 
 
@@ -146,7 +143,10 @@ def write_atomically(target: Path, data: bytes) -> None:
 def resolve_in_corpus(corpus_dir: Path, doc_id: str) -> Path:
     """The file a document id names, refusing ids that point outside the corpus."""
     relative = PurePosixPath(doc_id.strip())
-    refused = InputError(f"{doc_id!r} is not a document of the corpus; nothing was deleted")
+    refused = InputError(
+        f"{doc_id!r} is not a document of the corpus folder: give its id as listed, e.g. "
+        "news/2026-02-16_cpmr-news.md"
+    )
     if not doc_id.strip() or "\\" in doc_id or relative.is_absolute() or ".." in relative.parts:
         raise refused
     if not is_document_path(relative):

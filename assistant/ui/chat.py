@@ -209,6 +209,12 @@ def _streamed_text(
             out.append(event.answer)
 
 
+def _close(events: Iterator[StreamEvent]) -> None:
+    close = getattr(events, "close", None)
+    if callable(close):
+        close()
+
+
 def _answer_new(question: str, settings: Settings) -> Exchange:
     """Answer `question` in a new assistant message, streaming it; returns the exchange."""
     history = history_of(_exchanges())
@@ -221,8 +227,13 @@ def _answer_new(question: str, settings: Settings) -> Exchange:
         try:
             resources = get_resources(settings)
             events = service.ask_stream(question, history=history, resources=resources)
-            with body.container():
-                st.write_stream(_streamed_text(events, status, answers))
+            try:
+                with body.container():
+                    st.write_stream(_streamed_text(events, status, answers))
+            finally:
+                # A rerun mid-answer (the visitor clicked elsewhere) must still end the
+                # generation at once, releasing the chat model for other sessions.
+                _close(events)
             if not answers:
                 raise RuntimeError("the answer stream ended without an answer")
         except Exception as exc:  # the edge: nothing may reach the user as a traceback

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import time
 from typing import NoReturn
 
@@ -182,6 +183,8 @@ def _upload_section(resources: service.Resources, settings: Settings) -> None:
         "News files",
         type=UPLOAD_TYPES,
         accept_multiple_files=True,
+        # The widget takes whole megabytes; save_upload enforces the exact limit.
+        max_upload_size=max(1, math.ceil(settings.limits.max_upload_mb)),
         key=f"staff-upload-{round_}",
     )
     if not st.button("Add and index", type="primary", disabled=not files, key="staff_add"):
@@ -228,6 +231,13 @@ def _documents_section(resources: service.Resources) -> None:
         ],
         hide_index=True,
         width="stretch",
+        column_config={
+            "Title": st.column_config.TextColumn(width="large"),
+            "Date": st.column_config.TextColumn(width="small"),
+            "Kind": st.column_config.TextColumn(width="small"),
+            "Passages": st.column_config.NumberColumn(width="small"),
+            "File": st.column_config.TextColumn(width="medium"),
+        },
     )
     titles = {d.doc_id: f"{d.title} ({d.source})" for d in documents}
     with st.container(horizontal=True, vertical_alignment="bottom"):
@@ -314,6 +324,12 @@ def _gaps_section(settings: Settings) -> None:
         ],
         hide_index=True,
         width="stretch",
+        column_config={
+            "When (UTC)": st.column_config.TextColumn(width="small"),
+            "Question": st.column_config.TextColumn(width="large"),
+            "Why": st.column_config.TextColumn(width="small"),
+            "Answer given": st.column_config.TextColumn(width="large"),
+        },
     )
 
 

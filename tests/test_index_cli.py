@@ -1,0 +1,122 @@
+"""`python index.py`: summary, exit status 0/1/2, one-line fatal errors, --rebuild after a
+model change, --quiet. Runs `index.main` in-process (the model loads once) and the script
+itself once as a real program."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import index
+from assistant.embeddings import packaged_model_path
+from assistant.store import open_store
+from tests.conftest import CORPUS, ROOT, make_settings
+
+CENTRE = "centre/cpmr-mission-and-mandate.txt"
+COUNCIL = "news/2024-07-06_asrmu-10th-anniversary-council-meeting.txt"
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A corpus of two real documents and a store, both under tmp_path, set through the env."""
+    corpus = tmp_path / "corpus"
+    for doc_id in (CENTRE, COUNCIL):
+        (corpus / doc_id).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(CORPUS / doc_id, corpus / doc_id)
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("ASSISTANT_CHROMA_DIR", str(tmp_path / "chroma"))
+    for name in ("CHROMA_HOST", "ASSISTANT_STORE_HOST", "ASSISTANT_EMBEDDING_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    return corpus
+
+
+def counted(summary: str, label: str) -> int:
+    """The number the summary gives for `label` ('added', 'unchanged', ...)."""
+    match = re.search(rf"^\s*{label}\s+(\d+)\s*$", summary, re.MULTILINE)
+    assert match, f"the summary should have an {label!r} line: {summary}"
+    return int(match.group(1))
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    status = index.main(list(argv), out=out)
+    return status, out.getvalue()
+
+
+def test_index_then_nothing_to_do(env, embedder, capsys):
+    status, out = run()
+    assert status == 0, f"a clean corpus indexes with status 0: {out}"
+    assert counted(out, "added") == 2 and "chunks" in out, f"summary of the first run: {out}"
+    assert "Embedding" in capsys.readouterr().err, "a progress bar is shown while embedding"
+    status, out = run()
+    assert status == 0 and counted(out, "unchanged") == 2 and counted(out, "added") == 0, (
+        f"second run: {out}"
+    )
+    assert "0 written" in out, "nothing is embedded again"
+
+
+def test_failures_give_status_1_and_are_listed_by_path(env, embedder):
+    (env / "news" / "broken.pdf").write_bytes(b"%PDF-1.4 not a real PDF")
+    (env / "news" / "empty.txt").write_bytes(b"")
+    status, out = run()
+    assert status == 1, f"a bad file makes the status 1: {out}"
+    lines = out.splitlines()
+    assert any(line.strip().startswith("news/broken.pdf: corrupt PDF") for line in lines), out
+    assert any(line.strip().startswith("news/empty.txt: empty") for line in lines), out
+    assert counted(out, "added") == 2, "the good files are indexed anyway"
+
+
+def test_a_fatal_error_is_one_line_with_status_2(env, embedder, tmp_path, capsys):
+    status, out = run("--corpus", str(tmp_path / "missing"))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2, "a missing corpus folder is fatal"
+    assert out == "", "no summary for a run that did nothing"
+    assert len(err) == 1 and err[0].startswith("error: ") and "missing" in err[0], (
+        f"one line naming the problem, no traceback: {err}"
+    )
+
+
+def test_a_model_change_asks_for_rebuild_and_rebuild_works(env, embedder, monkeypatch, capsys):
+    assert run()[0] == 0
+    # The same weights under another name: the index cannot tell the vectors apart, so the
+    # model id alone must decide.
+    other = str(packaged_model_path())
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_MODEL", other)
+    capsys.readouterr()
+    status, out = run()
+    err = capsys.readouterr().err
+    assert status == 2 and "python index.py --rebuild" in err, f"asks for --rebuild: {err}"
+    status, out = run("--rebuild")
+    assert status == 0 and "rebuilt" in out and counted(out, "added") == 2, f"rebuild: {out}"
+    settings = make_settings(env.parent)
+    rebuilt = open_store(settings, other, embedder.dimension)
+    assert rebuilt.count() > 0, "the rebuilt index belongs to the new model"
+
+
+def test_quiet_prints_nothing_on_success(env, embedder, capsys):
+    status, out = run("--quiet")
+    captured = capsys.readouterr()
+    assert status == 0 and out == "", f"--quiet prints no summary: {out}"
+    assert "Embedding" not in captured.err, "--quiet shows no progress bar"
+
+
+def test_the_script_runs_as_a_program(env, tmp_path):
+    (env / "news" / "broken.pdf").write_bytes(b"%PDF-1.4 not a real PDF")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "index.py"), "--corpus", str(env)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=os.environ.copy(),
+        timeout=300,
+    )
+    assert result.returncode == 1, f"status 1 for a corpus with a bad file: {result.stderr}"
+    assert "news/broken.pdf: corrupt PDF" in result.stdout, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr

@@ -1,0 +1,196 @@
+"""The incremental indexer over real files: adds, skips unchanged, replaces changed, removes
+deleted, reports bad files without losing what was indexed, and rebuilds on request."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from assistant.config import ChunkingSettings
+from assistant.errors import ConfigError
+from assistant.indexing import sync_corpus
+from assistant.store import VectorStore, open_store
+from assistant.types import IndexReport
+from tests.conftest import CORPUS, make_settings
+
+CENTRE = "centre/cpmr-mission-and-mandate.txt"
+COUNCIL = "news/2024-07-06_asrmu-10th-anniversary-council-meeting.txt"
+CHUNKING = ChunkingSettings()
+NEW_FACT = "In 2025 the Centre opened a zebrafish laboratory for young researchers."
+
+
+def pdf_bytes(pages: list[list[str]]) -> bytes:
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    for lines in pages:
+        for row, line in enumerate(lines):
+            pdf.drawString(72, 740 - 18 * row, line)
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def locked(data: bytes) -> bytes:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+BAD_FILES: dict[str, tuple[bytes, str]] = {
+    "news/empty.txt": (b"", "empty"),
+    "news/image.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary"),
+    "news/broken.pdf": (b"%PDF-1.4 this is not really a PDF", "corrupt PDF"),
+    "news/locked.pdf": (locked(pdf_bytes([["A locked report."]])), "encrypted PDF"),
+    "news/report.docx": (b"PK\x03\x04 zipped", "unsupported file type"),
+    "news/crumbs.html": (b"<html><body><p>Home &gt; News</p></body></html>", "no text"),
+}
+
+
+def copy_corpus(target: Path, *doc_ids: str) -> Path:
+    for doc_id in doc_ids:
+        (target / doc_id).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(CORPUS / doc_id, target / doc_id)
+    return target
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def store(tmp_path: Path, embedder) -> VectorStore:
+    return open_store(make_settings(tmp_path), embedder.model_id, embedder.dimension)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    return copy_corpus(tmp_path / "corpus", CENTRE, COUNCIL)
+
+
+def sync(corpus: Path, store: VectorStore, embedder, **kwargs) -> IndexReport:
+    return sync_corpus(corpus, store, embedder, CHUNKING, **kwargs)
+
+
+def stored_by_doc(store: VectorStore) -> dict[str, list[str]]:
+    by_doc: dict[str, list[str]] = {}
+    for chunk in store.all_chunks():
+        by_doc.setdefault(chunk.doc_id, []).append(chunk.text)
+    return by_doc
+
+
+def test_incremental_add_skip_update_remove(corpus, store, embedder):
+    first = sync(corpus, store, embedder)
+    assert first.added == (CENTRE, COUNCIL) and first.ok, f"both files are new: {first}"
+    assert first.chunks_written == first.chunks_total == store.count() > 2, (
+        f"every chunk written should be in the store: {first}"
+    )
+    assert store.document_hashes() == {d: sha256(corpus / d) for d in (CENTRE, COUNCIL)}
+
+    revision = store.revision()
+    calls: list[tuple[str, int, int]] = []
+    again = sync(corpus, store, embedder, progress=lambda *a: calls.append(a))
+    assert again.unchanged == (CENTRE, COUNCIL), f"nothing changed on disk: {again}"
+    assert (again.added, again.updated, again.removed, again.chunks_written) == ((), (), (), 0)
+    assert calls == [], "unchanged documents must not be embedded again"
+    assert store.revision() == revision, "an unchanged corpus must not write to the store"
+
+    path = corpus / CENTRE
+    path.write_text(path.read_text(encoding="utf-8") + f"\n\n{NEW_FACT}\n", encoding="utf-8")
+    changed = sync(corpus, store, embedder)
+    assert changed.updated == (CENTRE,) and changed.unchanged == (COUNCIL,), f"{changed}"
+    centre_chunks = [c for c in store.all_chunks() if c.doc_id == CENTRE]
+    assert {c.doc_hash for c in centre_chunks} == {sha256(path)}, "no chunk of the old version"
+    assert any(NEW_FACT in c.text for c in centre_chunks), "the new sentence is indexed"
+    hits = store.query(embedder.embed_query("zebrafish laboratory"), 1)
+    assert hits[0][0].doc_id == CENTRE and NEW_FACT in hits[0][0].text, f"searchable: {hits}"
+
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: len(text) // 3], encoding="utf-8")
+    shrunk = sync(corpus, store, embedder)
+    assert shrunk.updated == (CENTRE,)
+    kept = [c for c in store.all_chunks() if c.doc_id == CENTRE]
+    assert [c.index for c in kept] == list(range(len(kept))), "no stale tail chunks remain"
+    assert all(c.text in path.read_text(encoding="utf-8") for c in kept), "only current text"
+
+    (corpus / COUNCIL).unlink()
+    removed = sync(corpus, store, embedder)
+    assert removed.removed == (COUNCIL,) and removed.unchanged == (CENTRE,), f"{removed}"
+    assert set(stored_by_doc(store)) == {CENTRE}, "the deleted file's chunks are gone"
+    assert removed.chunks_total == store.count(), "chunks_total counts what the store holds"
+
+
+def test_progress_counts_embedded_chunks(corpus, store, embedder):
+    calls: list[tuple[str, int, int]] = []
+    report = sync(corpus, store, embedder, progress=lambda *a: calls.append(a))
+    assert calls, "progress should be reported while embedding"
+    assert {stage for stage, _, _ in calls} == {"Embedding"}
+    done = [d for _, d, _ in calls]
+    assert done == sorted(done) and done[-1] == report.chunks_written, f"progress: {calls}"
+    assert {t for _, _, t in calls} == {report.chunks_written}, "total is every chunk to embed"
+
+
+def test_bad_files_are_reported_and_the_rest_indexed(corpus, store, embedder):
+    for name, (data, _) in BAD_FILES.items():
+        (corpus / name).parent.mkdir(parents=True, exist_ok=True)
+        (corpus / name).write_bytes(data)
+    report = sync(corpus, store, embedder)
+    reasons = {f.path: f.reason for f in report.failures}
+    assert set(reasons) == set(BAD_FILES), f"each bad file is reported by name: {reasons}"
+    for name, (_, expected) in BAD_FILES.items():
+        assert expected in reasons[name], f"{name}: reason should say {expected!r}: {reasons[name]}"
+    assert report.added == (CENTRE, COUNCIL), "the good files are indexed all the same"
+    assert set(stored_by_doc(store)) == {CENTRE, COUNCIL}, "no bad file reaches the store"
+    assert not report.ok, "a run with failures is not ok"
+
+
+def test_a_file_that_fails_to_load_keeps_its_indexed_version(corpus, store, embedder):
+    sync(corpus, store, embedder)
+    before = stored_by_doc(store)[COUNCIL]
+    (corpus / COUNCIL).write_bytes(b"\x00\x01\x02 half-written \x00" * 40)
+    report = sync(corpus, store, embedder)
+    assert [f.path for f in report.failures] == [COUNCIL], f"the bad write is reported: {report}"
+    assert report.removed == () and COUNCIL not in report.unchanged
+    assert stored_by_doc(store)[COUNCIL] == before, "the last good version stays searchable"
+    shutil.copy(CORPUS / COUNCIL, corpus / COUNCIL)
+    fixed = sync(corpus, store, embedder)
+    assert fixed.ok and fixed.unchanged == (CENTRE, COUNCIL), "same bytes again: nothing to do"
+
+
+def test_rebuild_reindexes_everything(corpus, store, embedder):
+    first = sync(corpus, store, embedder)
+    revision = store.revision()
+    rebuilt = sync(corpus, store, embedder, rebuild=True)
+    assert rebuilt.rebuilt and rebuilt.added == (CENTRE, COUNCIL), f"all re-added: {rebuilt}"
+    assert rebuilt.unchanged == () and rebuilt.chunks_written == first.chunks_written
+    assert store.count() == first.chunks_total, "same corpus, same chunks"
+    assert store.revision() != revision, "a rebuild is a change"
+
+
+def test_pdf_pages_reach_the_store(tmp_path, store, embedder):
+    corpus = tmp_path / "pdfs"
+    (corpus / "news").mkdir(parents=True)
+    pages = [
+        [f"Page {p} line {n}: the partnership programme grew in its year {p}." for n in range(18)]
+        for p in (1, 2, 3)
+    ]
+    (corpus / "news" / "report.pdf").write_bytes(pdf_bytes(pages))
+    report = sync(corpus, store, embedder)
+    assert report.added == ("news/report.pdf",), f"the PDF is indexed: {report}"
+    chunks = store.all_chunks()
+    assert {c.page for c in chunks} == {1, 2, 3}, f"pages per chunk: {[c.page for c in chunks]}"
+    for c in chunks:
+        assert c.text.startswith(f"Page {c.page} "), f"{c.chunk_id} names page {c.page}"
+
+
+def test_a_missing_corpus_folder_is_a_clear_error(tmp_path, store, embedder):
+    with pytest.raises(ConfigError, match="does not exist"):
+        sync(tmp_path / "nowhere", store, embedder)
