@@ -132,10 +132,9 @@ def _progress_to_stderr(stage: str, done: int, total: int) -> None:
 
 
 def _index(args: argparse.Namespace, out: TextIO) -> int:
-    import index
+    from assistant.index_cli import main as index_main
 
-    argv = ["--corpus", args.corpus] if args.corpus else []
-    return index.main([*argv, *(["--rebuild"] if args.rebuild else [])])
+    return index_main(args.rest, out=out)
 
 
 def _eval(args: argparse.Namespace, out: TextIO) -> int:
@@ -157,9 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch", metavar="FILE.jsonl", help='questions, one {"question", "history"} per line'
     )
     ask.set_defaults(run=_ask)
-    idx = commands.add_parser("index", help="index the corpus (same as python index.py)")
-    idx.add_argument("--corpus", help="corpus folder (default: ASSISTANT_CORPUS_DIR)")
-    idx.add_argument("--rebuild", action="store_true", help="drop the index and rebuild it")
+    idx = commands.add_parser(
+        "index",
+        help="index the corpus (same as python index.py)",
+        add_help=False,
+        prefix_chars="\0",
+    )
+    idx.add_argument("rest", nargs=argparse.REMAINDER)
     idx.set_defaults(run=_index)
     ev = commands.add_parser(
         "eval", help="evaluate on a question file", add_help=False, prefix_chars="\0"

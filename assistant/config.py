@@ -17,7 +17,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def _section(prefix: str) -> SettingsConfigDict:
-    return SettingsConfigDict(env_prefix=prefix, extra="ignore", frozen=True)
+    # populate_by_name: code and tests may pass StoreSettings(host=...) even where the
+    # environment spells it CHROMA_HOST.
+    return SettingsConfigDict(env_prefix=prefix, extra="ignore", frozen=True, populate_by_name=True)
 
 
 class PathSettings(BaseSettings):

@@ -5,9 +5,12 @@ hashes with the store and then adds new documents, replaces changed ones, remove
 file is gone and leaves the rest alone (no re-embedding). A file that fails to load is
 reported and, if an earlier version of it is indexed, that version is KEPT: a half-written
 upload or a briefly unreadable file must not silently delete what the assistant knew; fixing
-or deleting the file settles it on the next run. Work is written a few documents at a time,
-each document's old chunks deleted just before its new ones are stored, so an interrupted run
-leaves every document either in its old or its new version, and the next run finishes the job.
+or deleting the file settles it on the next run (a rebuild starts from an empty store, so
+there it is simply missing). Everything is chunked and planned before the store is touched;
+then documents are embedded and written a few at a time, a changed document's old chunks
+deleted just before its new ones are stored (a shorter version must leave no stale tail). An
+interrupted run never mixes two versions of a document: each is old, new or (briefly)
+absent, and the next run completes the job.
 """
 
 from __future__ import annotations
@@ -72,8 +75,8 @@ def sync_corpus(
 
     Raises:
         ConfigError: the corpus folder does not exist.
-        StoreError / ModelError: the store or the embedding model failed; nothing is
-            half-written for any single document.
+        StoreError / ModelError: the store or the embedding model failed; no document is
+            left with chunks of two versions, and the next run completes the work.
     """
     started = time.perf_counter()
     require_corpus_dir(corpus_dir)

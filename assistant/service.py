@@ -19,12 +19,14 @@ from assistant.config import Settings, load_settings
 from assistant.embeddings import Embedder
 from assistant.errors import InputError
 from assistant.llm import ChatBackend, load_chat_backend
+from assistant.loaders.files import resolve_in_corpus
 from assistant.retrieval import HybridRetriever
 from assistant.store import VectorStore, open_store
 from assistant.types import (
     Answer,
     AnswerEvent,
     ChatTurn,
+    Document,
     DocumentInfo,
     IndexReport,
     StreamEvent,
@@ -58,6 +60,7 @@ def load_resources(
     settings: Settings | None = None,
     *,
     with_chat_model: bool = True,
+    rebuild: bool = False,
     progress: ProgressCallback | None = None,
 ) -> Resources:
     """Load the embedding model, open the store and (optionally) load the chat backend.
@@ -65,6 +68,8 @@ def load_resources(
     Args:
         settings: defaults to the environment's (`load_settings`).
         with_chat_model: False for indexing-only work, which needs no chat model.
+        rebuild: open a store built with another embedding model by dropping it (the
+            indexer's --rebuild); otherwise such a store is an error.
         progress: told about each loading stage, so a UI can show it.
     """
     settings = settings or load_settings()
@@ -72,7 +77,7 @@ def load_resources(
     report("Loading the embedding model", 0, 3)
     embedder = Embedder.from_settings(settings.embedding)
     report("Opening the document store", 1, 3)
-    store = open_store(settings, embedder.model_id, embedder.dimension)
+    store = open_store(settings, embedder.model_id, embedder.dimension, rebuild=rebuild)
     retriever = HybridRetriever(store, embedder, settings.retrieval)
     backend = None
     if with_chat_model:
@@ -149,10 +154,12 @@ def build_index(
     Unchanged documents (same content hash) are skipped; a bad file is reported in
     `IndexReport.failures` and every other file is still indexed.
     """
-    resources = resources or load_resources(settings, with_chat_model=False)
+    resources = resources or load_resources(settings, with_chat_model=False, rebuild=rebuild)
     started = time.perf_counter()
+    corpus = corpus_dir or resources.settings.paths.corpus_dir
+    indexing.require_corpus_dir(corpus)
     report = indexing.sync_corpus(
-        corpus_dir or resources.settings.paths.corpus_dir,
+        corpus,
         resources.store,
         resources.embedder,
         resources.settings.chunking,
@@ -167,6 +174,21 @@ def build_index(
 def list_documents(*, resources: Resources) -> list[DocumentInfo]:
     """Every indexed document with its title, date, kind and chunk count, newest first."""
     return resources.store.documents()
+
+
+def get_document(
+    doc_id: str, *, resources: Resources, corpus_dir: Path | None = None
+) -> Document | None:
+    """The cleaned text and metadata of a corpus document (as indexing read it), or None when
+    its file is gone.
+
+    Raises:
+        InputError: `doc_id` points outside the corpus folder.
+        DocumentError: the file can no longer be read.
+    """
+    root = corpus_dir or resources.settings.paths.corpus_dir
+    path = resolve_in_corpus(root, doc_id)
+    return loaders.load_document(path, root) if path.is_file() else None
 
 
 def remove_document(doc_id: str, *, resources: Resources, corpus_dir: Path | None = None) -> None:

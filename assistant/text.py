@@ -54,6 +54,21 @@ def _segment_line(line: str, offset: int) -> list[Span]:
     return spans
 
 
+_ENUMERATOR_RE = re.compile(r"^(?:\d{1,3}|[a-zA-Z]|[ivxlcIVXLC]{1,5})[.)]$")
+
+
+def _join_enumerators(spans: list[Span], text: str) -> list[Span]:
+    """pysbd cuts "5. To conduct seminars ..." after "5."; a list number belongs to its item."""
+    joined: list[Span] = []
+    for span in spans:
+        previous = joined[-1] if joined else None
+        if previous and _ENUMERATOR_RE.match(previous.text):
+            joined[-1] = Span(previous.start, span.end, text[previous.start : span.end])
+        else:
+            joined.append(span)
+    return joined
+
+
 def split_sentences(text: str) -> list[Span]:
     """Split text into sentences with their character offsets; blank lines are dropped."""
     spans: list[Span] = []
@@ -62,7 +77,7 @@ def split_sentences(text: str) -> list[Span]:
         if line.strip():
             spans.extend(_segment_line(line.rstrip("\r\n"), offset))
         offset += len(line)
-    return spans
+    return _join_enumerators(spans, text)
 
 
 def normalize(text: str) -> str:

@@ -28,7 +28,7 @@ def make_settings(base: Path, *, backend: str = "extractive", **sections: Any) -
             chroma_dir=base / "chroma",
             feedback_db=base / "feedback.sqlite3",
         ),
-        llm=LLMSettings(backend=backend),  # type: ignore[arg-type]
+        llm=LLMSettings(backend=backend),
         **sections,
     )
 

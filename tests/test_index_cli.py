@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-import index
+from assistant import index_cli as index
 from assistant.embeddings import packaged_model_path
 from assistant.store import open_store
 from tests.conftest import CORPUS, ROOT, make_settings

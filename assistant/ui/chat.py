@@ -18,11 +18,10 @@ import streamlit as st
 from pydantic import BaseModel, ConfigDict, Field
 from streamlit.elements.lib.mutable_status_container import StatusContainer
 
-from assistant import loaders, service
+from assistant import service
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.feedback import Rating
-from assistant.loaders.files import resolve_in_corpus
 from assistant.types import (
     Answer,
     AnswerEvent,
@@ -89,26 +88,22 @@ def history_of(exchanges: Sequence[Exchange]) -> list[ChatTurn]:
 # --- sources -------------------------------------------------------------------------------
 
 
-def _document_text(settings: Settings, citation: Citation) -> str | None:
+def _document_text(resources: service.Resources, citation: Citation) -> str | None:
     """The cited document's text as indexing read it, or None if the file is gone or unreadable."""
-    corpus = settings.paths.corpus_dir
     doc_id = citation.chunk_id.rsplit("#", 1)[0]
     try:
-        # resolve_in_corpus refuses ids that would point outside the corpus folder.
-        path = resolve_in_corpus(corpus, doc_id)
-        if not path.is_file():
-            return None
-        return loaders.load_document(path, corpus).text
+        document = service.get_document(doc_id, resources=resources)
     except AssistantError as exc:
         log.warning("cannot open source %s: %s", doc_id, exc)
         return None
+    return document.text if document else None
 
 
 @st.dialog("Source document", width="large")
 def _open_source(citation: Citation) -> None:
     st.markdown(render.source_heading(citation))
     st.caption(f"File: {render.escape_markdown(citation.source)}")
-    text = _document_text(current_settings(), citation)
+    text = _document_text(get_resources(current_settings()), citation)
     if text is None:
         st.warning(
             "This document is no longer in the corpus (it may have been removed or renamed "

@@ -1,0 +1,152 @@
+"""`python index.py [--corpus DIR] [--rebuild] [--quiet]` (also `python -m assistant index`):
+index the corpus folder into Chroma, through `service.build_index`.
+
+Only new and changed documents are embedded; removed files leave the index; a bad file is
+reported and everything else is still indexed. Exit status: 0 when every file was indexed,
+1 when some file failed, 2 when nothing could be done (one line on stderr, no traceback; set
+ASSISTANT_DEBUG=1 to see one). After changing the embedding model, pass --rebuild.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, TextIO
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+    from assistant.types import IndexReport
+
+log = logging.getLogger("assistant.index")
+
+EXIT_OK, EXIT_FAILURES, EXIT_FATAL, EXIT_INTERRUPTED = 0, 1, 2, 130
+# Beyond this many documents in one category the summary gives the count only.
+MAX_LISTED = 10
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python index.py",
+        description="Index the corpus folder: embed new and changed documents, drop removed "
+        "ones. Exit status 0 = all indexed, 1 = some files failed, 2 = fatal error.",
+    )
+    parser.add_argument(
+        "--corpus", type=Path, metavar="DIR", help="corpus folder (default: ASSISTANT_CORPUS_DIR)"
+    )
+    parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="drop the index and embed everything again (needed after changing the model)",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar and no summary; failures only"
+    )
+    return parser
+
+
+class _ProgressBar:
+    """A tqdm bar on stderr that follows progress(stage, done, total) callbacks."""
+
+    def __init__(self) -> None:
+        self._bar: tqdm[NoReturn] | None = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        bar = self._bar
+        if bar is None or bar.total != total or bar.desc != stage:
+            self.close()
+            bar = self._bar = tqdm(total=total, desc=stage, unit="chunk", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def run(corpus: Path | None, *, rebuild: bool, quiet: bool) -> IndexReport:
+    """Load the embedding model, open the store and sync the corpus into it."""
+    # Imported here so that `--help` and argument errors answer at once, without torch.
+    from assistant import service
+
+    resources = service.load_resources(with_chat_model=False, rebuild=rebuild)
+    bar = None if quiet else _ProgressBar()
+    try:
+        return service.build_index(
+            resources=resources, corpus_dir=corpus, rebuild=rebuild, progress=bar
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _category(label: str, doc_ids: Sequence[str]) -> list[str]:
+    lines = [f"  {label:<10} {len(doc_ids)}"]
+    if len(doc_ids) <= MAX_LISTED:
+        lines.extend(f"    {doc_id}" for doc_id in doc_ids)
+    return lines
+
+
+def format_summary(report: IndexReport) -> str:
+    """The human summary of a run: what changed, chunk counts, time and each failure."""
+    action = "Index rebuilt" if report.rebuilt else "Index updated"
+    lines = [
+        f"{action} in {report.seconds:.1f} s.",
+        *_category("added", report.added),
+        *_category("updated", report.updated),
+        *_category("removed", report.removed),
+        f"  {'unchanged':<10} {len(report.unchanged)}",
+        f"  {'chunks':<10} {report.chunks_written} written, {report.chunks_total} in the index",
+    ]
+    if report.failures:
+        lines.append(f"Failed files ({len(report.failures)}):")
+        lines.extend(format_failures(report))
+    return "\n".join(lines)
+
+
+def format_failures(report: IndexReport) -> list[str]:
+    return [f"  {failure.path}: {failure.reason}" for failure in report.failures]
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+    """Run the indexer; returns the exit status."""
+    from assistant.errors import AssistantError
+
+    args = build_parser().parse_args(argv)
+    out = out or sys.stdout
+    # The model loader's own progress bars are noise here; ours shows the embedding.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # --quiet: the loaders' per-file warnings would repeat the failure lines printed below.
+    logging.basicConfig(
+        level=os.environ.get("ASSISTANT_LOG_LEVEL", "ERROR" if args.quiet else "WARNING").upper(),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        report = run(args.corpus, rebuild=args.rebuild, quiet=args.quiet)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FATAL
+    except KeyboardInterrupt:
+        print("interrupted: what was written is kept; run again to finish", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if os.environ.get("ASSISTANT_DEBUG"):
+            raise
+        log.debug("unexpected failure", exc_info=True)
+        print(
+            f"error: unexpected {type(exc).__name__}: {exc} (set ASSISTANT_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return EXIT_FATAL
+    if args.quiet:
+        for line in format_failures(report):
+            print(line.strip(), file=sys.stderr)
+    else:
+        print(format_summary(report), file=out)
+    return EXIT_OK if report.ok else EXIT_FAILURES
