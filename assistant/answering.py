@@ -30,7 +30,7 @@ from assistant.evidence import (
     rerank,
 )
 from assistant.llm import ChatBackend
-from assistant.retrieval import HybridRetriever, standalone_question
+from assistant.retrieval import HybridRetriever, split_question, standalone_question
 from assistant.text import normalize, split_sentences
 from assistant.types import (
     Answer,
@@ -89,6 +89,14 @@ class _Asked:
     retrieved: tuple[RetrievedChunk, ...]
 
 
+@dataclass(frozen=True)
+class _Selection:
+    """What retrieval and evidence selection decided for one question."""
+
+    retrieved: list[RetrievedChunk]
+    chosen: list[Evidence]
+
+
 class Answerer:
     """Answers questions over one retriever, with an optional chat backend."""
 
@@ -108,21 +116,11 @@ class Answerer:
         started = time.perf_counter()
         yield StatusEvent(stage="retrieving")
         query = standalone_question(question, history)
-        top_k = self.settings.retrieval.top_k
-        # Twice the passages are read for evidence; the best sentences then rerank them.
-        candidates = self.retriever.retrieve(query, k=top_k * 2)
-        evidence = gather_evidence(
-            question,
-            query,
-            candidates,
-            embed=self.embedder.embed,
-            idf=self.retriever.lexical_index().idf,
-        )
-        retrieved = rerank(candidates, evidence)[:top_k]
+        selection = self._select(question, query)
         retrieve_ms = (time.perf_counter() - started) * 1000
-        base = _Asked(question, query, tuple(retrieved))
+        base = _Asked(question, query, tuple(selection.retrieved))
 
-        if not is_answerable(evidence, question):
+        if not selection.chosen:
             refusal = AnswerSentence(text=prompts.REFUSAL, verified=True, origin="refusal")
             yield SentenceEvent(sentence=refusal, text=refusal.text)
             elapsed = (time.perf_counter() - started) * 1000
@@ -139,7 +137,7 @@ class Answerer:
             )
             return
 
-        chosen = choose_evidence(evidence, self.settings.answer.max_passages)
+        chosen = selection.chosen
         passages = [Passage(n=i + 1, evidence=e) for i, e in enumerate(chosen)]
         yield StatusEvent(stage="generating" if self.backend else "quoting")
         generate_started = time.perf_counter()
@@ -188,6 +186,45 @@ class Answerer:
                 ),
             )
         )
+
+    def _select(self, question: str, query: str) -> _Selection:
+        """Retrieve, gather evidence and choose what to cite, one part of the question at a
+        time when it asks two things ("Which conference ..., and what did they sign?")."""
+        top_k = self.settings.retrieval.top_k
+        limit = self.settings.answer.max_passages
+        parts = split_question(question)
+        # Twice the passages are read for evidence; the best sentences then rerank them.
+        candidates = self.retriever.retrieve(query, k=top_k * 2)
+        if len(parts) > 1:
+            seen = {hit.chunk.chunk_id for hit in candidates}
+            for part in parts:
+                for hit in self.retriever.retrieve(f"{part} ({query})", k=top_k):
+                    if hit.chunk.chunk_id not in seen:
+                        seen.add(hit.chunk.chunk_id)
+                        candidates.append(hit)
+        idf = self.retriever.lexical_index().idf
+        all_evidence: list[Evidence] = []
+        per_part: list[list[Evidence]] = []
+        for part in parts:
+            part_query = query if len(parts) == 1 else f"{part} ({query})"
+            evidence = gather_evidence(
+                part, part_query, candidates, embed=self.embedder.embed, idf=idf
+            )
+            all_evidence.extend(evidence)
+            if is_answerable(evidence, part):
+                per_part.append(choose_evidence(evidence, limit))
+        all_evidence.sort(key=lambda e: -e.score)
+        chosen: list[Evidence] = []
+        # Round-robin, so that every answerable part gets its best sentence first.
+        for rank in range(limit):
+            for picks in per_part:
+                if (
+                    rank < len(picks)
+                    and len(chosen) < limit
+                    and picks[rank].text not in {c.text for c in chosen}
+                ):
+                    chosen.append(picks[rank])
+        return _Selection(rerank(candidates, all_evidence)[:top_k], chosen)
 
     def _event(
         self,

@@ -69,6 +69,10 @@ class Embedder(Embeddings):
         if not settings.model or Path(name_or_path).exists():
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        # Its per-tensor "Loading weights" bar is noise; callers show their own progress.
+        hf_logging.disable_progress_bar()
 
         try:
             model = SentenceTransformer(name_or_path, device=settings.device)
@@ -102,7 +106,8 @@ class Embedder(Embeddings):
     def count_tokens(self, text: str) -> int:
         """Word-piece tokens of `text`, without the special tokens the model adds."""
         tokenizer: Any = self._model.tokenizer
-        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        # verbose=False: counting a long text is the point, not a truncation to warn about.
+        return len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
     def embed(
         self, texts: Sequence[str], *, show_progress: bool = False, cache: bool = True

@@ -16,13 +16,23 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import lru_cache
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
 
-from assistant.text import STOPWORDS, Span, is_latin, split_sentences, stem, terms, words
+from assistant.text import (
+    STOPWORDS,
+    Span,
+    is_latin,
+    split_sentences,
+    stem,
+    terms,
+    transliterate,
+    words,
+)
 from assistant.types import Chunk, RetrievedChunk
 
 # Words that frame a question rather than carry its content ("according to the article").
@@ -129,7 +139,11 @@ def answer_type(question: str) -> AnswerType:
 
 
 def key_terms(question: str) -> list[str]:
-    """The question's content terms, stemmed, without framing words; order kept, no repeats."""
+    """The question's content terms, stemmed, without framing words; order kept, no repeats.
+    A question in another script contributes its Latin transliteration only: that is the form
+    that can meet the English documents (names, acronyms, international words)."""
+    if not is_latin(question):
+        question = transliterate(question)
     seen: dict[str, None] = {}
     for term in terms(question, compounds=False):
         if term not in _FRAME_WORDS and term not in STOPWORDS:
@@ -281,16 +295,26 @@ _CONTEXT_CREDIT = 0.5
 _TYPE_BONUS = 0.3
 
 
+@lru_cache(maxsize=200_000)
+def _near(term: str, other: str) -> float:
+    """How closely two different stems match by spelling: 0.8 for a typo or variant
+    ('computr'/'comput', 'centre'/'center'), 0.7 when one holds most of the other
+    ('comput'/'supercomput', a transliterated 'departament'/'depart'), else 0."""
+    if len(term) < 4 or len(other) < 4:
+        return 0.0
+    matcher = difflib.SequenceMatcher(None, term, other, autojunk=False)
+    if abs(len(other) - len(term)) <= 2 and term[:2] == other[:2] and matcher.ratio() >= 0.8:
+        return 0.8
+    shorter = min(len(term), len(other))
+    longest = matcher.find_longest_match(0, len(term), 0, len(other)).size
+    return 0.7 if longest >= 5 and longest >= 0.75 * shorter else 0.0
+
+
 def _term_match(term: str, pool: set[str]) -> float:
-    """1 for an exact stem match, 0.8 for a near spelling ('computr', 'centre'/'center')."""
+    """1 for an exact stem match, less for a near spelling (see `_near`)."""
     if term in pool:
         return 1.0
-    if len(term) >= 4:
-        for other in pool:
-            near = abs(len(other) - len(term)) <= 2 and other[:2] == term[:2]
-            if near and difflib.SequenceMatcher(None, term, other).ratio() >= 0.8:
-                return 0.8
-    return 0.0
+    return max((_near(term, other) for other in pool), default=0.0)
 
 
 def coverage(
@@ -347,6 +371,10 @@ def gather_evidence(
         embed([retrieval_query] + [f"{c.title}: {s.text}" for c, s, _ in candidates])
     )
     similarities = vectors[1:] @ vectors[0]
+    if not is_latin(question):
+        # The English-only embedding model cannot compare a Russian question with English
+        # text; its similarities would only add noise to the term coverage.
+        similarities = np.zeros_like(similarities)
     evidence: list[Evidence] = []
     for (chunk, span, rank), sim in zip(candidates, similarities, strict=True):
         sentence_terms = set(terms(span.text)) | set(terms(chunk.title))

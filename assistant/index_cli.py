@@ -74,8 +74,12 @@ def run(corpus: Path | None, *, rebuild: bool, quiet: bool) -> IndexReport:
     """Load the embedding model, open the store and sync the corpus into it."""
     # Imported here so that `--help` and argument errors answer at once, without torch.
     from assistant import service
+    from assistant.config import load_settings
 
-    resources = service.load_resources(with_chat_model=False, rebuild=rebuild)
+    settings = load_settings()
+    # Checked before the model loads, so a wrong path answers at once.
+    service.require_corpus(corpus or settings.paths.corpus_dir)
+    resources = service.load_resources(settings, with_chat_model=False, rebuild=rebuild)
     bar = None if quiet else _ProgressBar()
     try:
         return service.build_index(

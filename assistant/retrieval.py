@@ -34,6 +34,20 @@ _QUESTION_WORDS = frozenset("what which who whom whose when where why how".split
 _HISTORY_CHARS = 400
 
 
+_SECOND_QUESTION_RE = re.compile(
+    r"(?:,|;)?\s+and\s+(?=(?:what|which|who|whom|whose|when|where|why|how)\b)", re.IGNORECASE
+)
+
+
+def split_question(question: str) -> list[str]:
+    """The parts of a question that asks two things ("Which conference was held ..., and what
+    did the parties sign?"); a single question comes back alone."""
+    parts = [p.strip(" ,;") for p in _SECOND_QUESTION_RE.split(question)]
+    if len(parts) > 1 and all(len(words(p)) >= 3 for p in parts):
+        return parts
+    return [question]
+
+
 def needs_context(question: str) -> bool:
     """True when a question leans on earlier turns: it has an anaphor or almost no content."""
     tokens = words(question)

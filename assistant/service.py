@@ -141,6 +141,11 @@ def ask(
     raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
 
 
+def require_corpus(corpus_dir: Path) -> None:
+    """Raise a ConfigError that says what to do when the corpus folder is missing."""
+    indexing.require_corpus_dir(corpus_dir)
+
+
 def build_index(
     *,
     settings: Settings | None = None,
@@ -157,7 +162,7 @@ def build_index(
     resources = resources or load_resources(settings, with_chat_model=False, rebuild=rebuild)
     started = time.perf_counter()
     corpus = corpus_dir or resources.settings.paths.corpus_dir
-    indexing.require_corpus_dir(corpus)
+    require_corpus(corpus)
     report = indexing.sync_corpus(
         corpus,
         resources.store,
