@@ -72,7 +72,7 @@ class Embedder(Embeddings):
         from transformers.utils import logging as hf_logging
 
         # Its per-tensor "Loading weights" bar is noise; callers show their own progress.
-        hf_logging.disable_progress_bar()
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
         try:
             model = SentenceTransformer(name_or_path, device=settings.device)
