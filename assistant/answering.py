@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
@@ -30,7 +31,13 @@ from assistant.evidence import (
     rerank,
 )
 from assistant.llm import ChatBackend
-from assistant.retrieval import HybridRetriever, split_question, standalone_question
+from assistant.retrieval import (
+    ChunkFilter,
+    HybridRetriever,
+    asks_for_latest,
+    split_question,
+    standalone_question,
+)
 from assistant.text import normalize, split_sentences
 from assistant.types import (
     Answer,
@@ -192,6 +199,8 @@ class Answerer:
         time when it asks two things ("Which conference ..., and what did they sign?")."""
         top_k = self.settings.retrieval.top_k
         limit = self.settings.answer.max_passages
+        if asks_for_latest(question):
+            return self._latest(query)
         parts = split_question(question)
         # Twice the passages are read for evidence; the best sentences then rerank them.
         candidates = self.retriever.retrieve(query, k=top_k * 2)
@@ -225,6 +234,30 @@ class Answerer:
                 ):
                     chosen.append(picks[rank])
         return _Selection(rerank(candidates, all_evidence)[:top_k], chosen)
+
+    def _latest(self, query: str) -> _Selection:
+        """For "what is the latest news ...": the best sentence of each of the newest news
+        documents among those retrieved, newest first (dates are stored, so they sort)."""
+        top_k = self.settings.retrieval.top_k
+        hits = self.retriever.retrieve(query, k=top_k * 4, where=ChunkFilter(kind="news"))
+        dated = sorted(
+            (h for h in hits if h.chunk.date), key=lambda h: h.chunk.date or date.min, reverse=True
+        )
+        if not dated:
+            return _Selection(hits[:top_k], [])
+        evidence = gather_evidence(
+            query, query, dated, embed=self.embedder.embed, idf=self.retriever.lexical_index().idf
+        )
+        chosen: list[Evidence] = []
+        for hit in dated:
+            if len(chosen) >= min(3, self.settings.answer.max_passages):
+                break
+            if any(c.chunk.doc_id == hit.chunk.doc_id for c in chosen):
+                continue
+            own = [e for e in evidence if e.chunk.chunk_id == hit.chunk.chunk_id]
+            if own:
+                chosen.append(own[0])
+        return _Selection(dated[:top_k], chosen)
 
     def _event(
         self,

@@ -8,6 +8,7 @@ pure-Python scorer (rank_bm25) scans every chunk.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -17,6 +18,9 @@ import numpy as np
 
 from assistant.text import terms
 from assistant.types import Chunk
+
+# bm25s logs every index build at DEBUG through its own handler; that is not news to a user.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 class LexicalIndex:

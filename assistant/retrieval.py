@@ -39,6 +39,18 @@ _SECOND_QUESTION_RE = re.compile(
 )
 
 
+_LATEST_RE = re.compile(
+    r"\b(latest|newest|most recent|recent|last)\b[^?]*\b(news|announcements?|updates?|"
+    r"articles?|events?|agreements?|partnerships?)\b|\bwhat'?s new\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_latest(question: str) -> bool:
+    """True for questions after the newest news ("What is the latest news about CPMR?")."""
+    return bool(_LATEST_RE.search(question))
+
+
 def split_question(question: str) -> list[str]:
     """The parts of a question that asks two things ("Which conference was held ..., and what
     did the parties sign?"); a single question comes back alone."""

@@ -125,3 +125,10 @@ def test_local_model_answers_with_verified_or_quoted_sentences(local_resources):
     assert all(s.verified for s in answer.sentences), answer.sentences
     assert "dual-degree" in answer.text.casefold(), answer.text
     assert answer.timings.generate_ms > 0
+
+
+def test_latest_news_is_the_newest_dated_document(resources):
+    answer = service.ask("What is the latest news?", resources=resources)
+    assert not answer.refused and answer.citations, answer.text
+    newest = max(d.date for d in resources.store.documents() if d.date and d.kind == "news")
+    assert answer.citations[0].date == newest, (answer.citations[0], newest)

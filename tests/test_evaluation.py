@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from assistant import service
+from assistant.citations import with_markers
 from assistant.embeddings import Embedder
 from assistant.errors import InputError
 from assistant.evaluation import metrics
@@ -63,11 +64,8 @@ def answer(
     retrieved: Sequence[Chunk] = (),
     refused: bool = False,
 ) -> Answer:
-    """An answer as the pipeline renders it: text = sentences with [n] before the full stop."""
-    parts = []
-    for text, numbers in sentences:
-        tags = "".join(f"[{n}]" for n in numbers)
-        parts.append(f"{text[:-1]} {tags}{text[-1]}" if tags else text)
+    """An answer as the pipeline renders it: its sentences joined, with their [n] markers."""
+    parts = [with_markers(text, list(numbers)) for text, numbers in sentences]
     origin = "refusal" if refused else "generated"
     return Answer(
         question="q",
@@ -195,7 +193,33 @@ def test_text_outside_the_answer_sentences_is_still_checked(check: SentenceCheck
     tampered = base.model_copy(update={"text": base.text + " Each employs 900 doctors [1]."})
     checked = metrics.check_faithfulness(tampered, check)
     assert len(checked) == 2, f"the extra shown sentence is checked too: {checked}"
-    assert not checked[1].supported, f"900 doctors is not in the quote: {checked[1]}"
+    assert not checked[1].supported and "900" in checked[1].text, f"unsupported: {checked[1]}"
+
+
+def test_list_items_quoted_in_a_row_are_checked_as_the_answer_split_them(
+    check: SentenceChecker,
+) -> None:
+    first = "3. To provide research facilities to individual workers or research groups;"
+    second = "2. To provide a forum for interaction with national and international experts."
+    quoted = answer([(first, (1,)), (second, (2,))], [citation(1, first), citation(2, second)])
+    assert quoted.text.count("[") == 2, f"rendered with markers: {quoted.text}"
+    checked = metrics.check_faithfulness(quoted, check)
+    assert [s.supported for s in checked] == [True, True], (
+        f"two verbatim quotes stay two supported sentences, whatever a re-split says: {checked}"
+    )
+
+
+def test_answer_without_sentence_records_is_split_from_its_text(check: SentenceChecker) -> None:
+    bare = answer([], [citation(1, KAZNU_QUOTE)]).model_copy(
+        update={
+            "text": "Today, 4566 medical centers are successfully operating in China. [1] "
+            "There are 12 of them in Beijing."
+        }
+    )
+    checked = metrics.check_faithfulness(bare, check)
+    assert [(s.citations, s.supported) for s in checked] == [((1,), True), ((), False)], (
+        f"a marker after the full stop belongs to the sentence before it: {checked}"
+    )
 
 
 def test_citation_to_a_missing_source_is_unsupported(check: SentenceChecker) -> None:
@@ -397,6 +421,7 @@ def test_cli_runs_with_distractors(
     data = json.loads(next(report.glob("*.json")).read_text(encoding="utf-8"))
     assert data["info"]["distractor_documents"] == 2, f"both distractors indexed: {data['info']}"
     assert data["info"]["corpus_documents"] >= 3, "corpus plus distractors are in the temp store"
+    assert data["info"]["index_seconds"] > 0, f"indexing time is reported: {data['info']}"
     assert not (tmp_path / "unused-chroma").exists(), "the configured store is left untouched"
 
 

@@ -17,11 +17,10 @@ from typing import get_args
 from assistant import service
 from assistant.config import LLMSettings, Settings
 from assistant.errors import AssistantError, InputError
-from assistant.evaluation.harness import distractor_resources, run_eval
+from assistant.evaluation.harness import TempStore, distractor_resources, run_eval
 from assistant.evaluation.items import EvalItem, load_items
 from assistant.evaluation.report import collect_machine_info, render_summary, write_report
 from assistant.evaluation.results import EvalResult
-from assistant.service import Resources
 
 DEFAULT_REPORT_DIR = Path("reports/eval")
 BACKENDS: tuple[str, ...] = get_args(LLMSettings.model_fields["backend"].annotation)
@@ -69,12 +68,12 @@ def _settings(backend: str | None) -> Settings:
 
 
 @contextmanager
-def _resources(settings: Settings, distractors: Path | None) -> Iterator[tuple[Resources, int]]:
+def _store(settings: Settings, distractors: Path | None) -> Iterator[TempStore]:
     if distractors is None:
-        yield service.load_resources(settings, progress=_progress), 0
+        yield TempStore(service.load_resources(settings, progress=_progress), 0, None)
         return
-    with distractor_resources(settings, distractors, progress=_progress) as pair:
-        yield pair
+    with distractor_resources(settings, distractors, progress=_progress) as store:
+        yield store
 
 
 def _run(args: argparse.Namespace) -> EvalResult:
@@ -84,13 +83,14 @@ def _run(args: argparse.Namespace) -> EvalResult:
             raise InputError("--limit must be at least 1.")
         items = items[: args.limit]
     settings = _settings(args.backend)
-    with _resources(settings, args.distractors) as (resources, distractor_count):
+    with _store(settings, args.distractors) as store:
         return run_eval(
             items,
-            resources=resources,
+            resources=store.resources,
             progress=_progress,
             dataset=str(args.file),
-            distractor_documents=distractor_count,
+            distractor_documents=store.distractor_documents,
+            index_seconds=store.index_seconds,
         )
 
 

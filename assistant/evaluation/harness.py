@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from assistant import service, verification
 from assistant.config import PathSettings, Settings
@@ -91,6 +92,7 @@ def run_eval(
     progress: ProgressCallback | None = None,
     dataset: str = "",
     distractor_documents: int = 0,
+    index_seconds: float | None = None,
     warmup: bool = True,
 ) -> EvalResult:
     """Answer and score every item, then aggregate overall, per kind and latency.
@@ -101,6 +103,7 @@ def run_eval(
         progress: told progress(item_id, done, total) after each item.
         dataset: name of the question file, for the report.
         distractor_documents: how many distractor articles the store holds, for the report.
+        index_seconds: how long building that store took, for the report.
         warmup: ask one untimed question first (see `WARMUP_QUESTION`).
 
     Raises:
@@ -127,6 +130,7 @@ def run_eval(
         corpus_documents=documents,
         corpus_chunks=chunks,
         distractor_documents=distractor_documents,
+        index_seconds=index_seconds,
         embedding_model=resources.embedder.model_id,
         chat_model=chat_model_name(settings),
         llm_threads=settings.llm_threads,
@@ -168,18 +172,25 @@ def _with_paths(settings: Settings, workdir: Path) -> Settings:
     return settings.model_copy(update={"paths": paths})
 
 
+class TempStore(NamedTuple):
+    """A store to answer from, with what the report says about it."""
+
+    resources: Resources
+    distractor_documents: int
+    index_seconds: float | None
+
+
 @contextmanager
 def distractor_resources(
     settings: Settings,
     folder: Path,
     *,
     progress: ProgressCallback | None = None,
-) -> Iterator[tuple[Resources, int]]:
+) -> Iterator[TempStore]:
     """Resources over a temporary store of the project corpus plus every .txt in `folder`.
 
     The corpus is copied with the distractors in a `distractors/` subfolder and indexed into
-    a temporary Chroma directory; both are deleted on exit. Yields (resources, number of
-    distractor documents).
+    a temporary Chroma directory; both are deleted on exit.
     """
     files = distractor_files(folder)
     with tempfile.TemporaryDirectory(prefix="cpmr-eval-") as tmp:
@@ -192,10 +203,10 @@ def distractor_resources(
         for path in files:
             shutil.copyfile(path, target / path.name)
         resources = service.load_resources(temp_settings, progress=progress)
+        started = time.perf_counter()
         index = service.build_index(resources=resources, progress=progress)
+        seconds = time.perf_counter() - started
         if index.failures:
             log.warning("%d distractor files could not be indexed", len(index.failures))
-        yield (
-            resources,
-            len(files) - sum(1 for f in index.failures if DISTRACTOR_FOLDER in Path(f.path).parts),
-        )
+        failed = sum(1 for f in index.failures if DISTRACTOR_FOLDER in Path(f.path).parts)
+        yield TempStore(resources, len(files) - failed, seconds)

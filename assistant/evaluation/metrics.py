@@ -31,6 +31,7 @@ from assistant.types import Answer, Citation, RetrievedChunk
 _MARKER_RE = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _LEADING_MARKERS_RE = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 _WORD_RE = re.compile(r"\w")
+UNACCOUNTED = "shown in the answer text but part of none of its sentences"
 RETRIEVAL_DEPTH = 5
 """Retrieval counts as a miss for an item when the evidence is not in this many passages."""
 
@@ -204,28 +205,49 @@ def _check_one(
     )
 
 
+def _unaccounted_text(answer: Answer) -> list[str]:
+    """Sentences of the shown text that are part of none of the answer's sentences.
+
+    The answer's sentences are removed from its text (markers aside) and what remains is
+    split; re-splitting the whole text instead would invent boundaries the answer does not
+    have (a quoted list item ending in ';' runs into the next item's number).
+    """
+    rest = normalize(strip_markers(answer.text))
+    for sentence in answer.sentences:
+        key = normalize(strip_markers(sentence.text))
+        if key:
+            rest = rest.replace(key, " ", 1)
+    return [span.text for span in split_sentences(rest) if _WORD_RE.search(span.text)]
+
+
 def check_faithfulness(answer: Answer, check: SentenceChecker) -> tuple[SentenceCheck, ...]:
     """Re-check every sentence of an answered question against the quotes it cites.
 
-    The units are the answer's own sentences (their `verified` flags are ignored); a sentence
-    of the shown text that none of them accounts for is checked on its own, so nothing the
-    reader sees escapes the check. Refusal sentences are not claims and are skipped; a refused
-    answer has no sentences to check.
+    The units are the answer's own sentences (their `verified` flags are ignored). Text shown
+    in the answer that none of them accounts for counts as unsupported, so nothing the reader
+    sees escapes the check; an answer without sentence records is split from its text.
+    Refusal sentences are not claims and are skipped; a refused answer has no sentences.
     """
     if answer.refused:
         return ()
-    units: list[tuple[str, tuple[int, ...]]] = []
-    for sentence in answer.sentences:
-        if sentence.origin == "refusal":
-            continue
-        numbers = tuple(dict.fromkeys((*sentence.citations, *cited_numbers(sentence.text))))
-        units.append((strip_markers(sentence.text), numbers))
-    known = [normalize(strip_markers(s.text)) for s in answer.sentences]
-    for piece in _split_with_markers(answer.text):
-        plain = normalize(strip_markers(piece))
-        if not any(plain in sentence for sentence in known):
-            units.append((strip_markers(piece), cited_numbers(piece)))
-    return tuple(_check_one(text, numbers, answer, check) for text, numbers in units)
+    if not answer.sentences:
+        pieces = _split_with_markers(answer.text)
+        return tuple(_check_one(strip_markers(p), cited_numbers(p), answer, check) for p in pieces)
+    checks = [
+        _check_one(
+            strip_markers(sentence.text),
+            tuple(dict.fromkeys((*sentence.citations, *cited_numbers(sentence.text)))),
+            answer,
+            check,
+        )
+        for sentence in answer.sentences
+        if sentence.origin != "refusal"
+    ]
+    checks += [
+        SentenceCheck(text=text, supported=False, reasons=(UNACCOUNTED,))
+        for text in _unaccounted_text(answer)
+    ]
+    return tuple(checks)
 
 
 # --- one item ---------------------------------------------------------------------------

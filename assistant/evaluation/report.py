@@ -236,6 +236,8 @@ def render_markdown(result: EvalResult, *, title: str, machine_info: MachineInfo
     corpus = f"{info.corpus_documents:,} documents, {info.corpus_chunks:,} chunks"
     if info.distractor_documents:
         corpus += f" (of which {info.distractor_documents:,} distractor documents)"
+    if info.index_seconds is not None:
+        corpus += f"; indexed for this run in {info.index_seconds / 60:.1f} min"
     lines = [
         f"# {title}",
         "",

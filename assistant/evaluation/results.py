@@ -131,6 +131,9 @@ class RunInfo(_Frozen):
     corpus_documents: int = 0
     corpus_chunks: int = 0
     distractor_documents: int = 0
+    index_seconds: float | None = Field(
+        default=None, description="Time to build the temporary (distractor) store."
+    )
     embedding_model: str = ""
     chat_model: str = ""
     llm_threads: int = 0
