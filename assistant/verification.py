@@ -35,7 +35,7 @@ MIN_PARAPHRASE_SIMILARITY = 0.7
 MAX_UNSUPPORTED_RUN = 4
 # Talk about the sources instead of the world ("The passage is about ...") answers nothing.
 _META_RE = re.compile(
-    r"\b(passages?|the (text|context|document|source)s?|provided (text|information|passages?))\b",
+    r"\b(passages?|the (text|context)|provided (text|information|passages?|context))\b",
     re.IGNORECASE,
 )
 _CAPITALISED_RE = re.compile(r"\b[A-Z][\w'’.-]*")
@@ -79,6 +79,8 @@ def check_sentence(
     claim = strip_markers(sentence)
     if not quotes:
         return Support(False, 0.0, ("cites no passage",))
+    if is_verbatim(claim, quotes):
+        return Support(True, 1.0)
     evidence = " ".join(quotes)
     reasons: list[str] = []
 

@@ -18,7 +18,7 @@ from assistant import service
 from assistant.citations import with_markers
 from assistant.embeddings import Embedder
 from assistant.errors import InputError
-from assistant.evaluation import metrics
+from assistant.evaluation import grading, metrics
 from assistant.evaluation.cli import main as eval_main
 from assistant.evaluation.harness import run_eval
 from assistant.evaluation.items import EvalItem, load_items, parse_items
@@ -125,7 +125,7 @@ def check(embedder: Embedder) -> SentenceChecker:
 
 def test_correct_answer_scores_correct(check: SentenceChecker) -> None:
     good = answer([(KAZNU_QUOTE, (1,))], [citation(1, KAZNU_QUOTE)], retrieved=[chunk(KAZNU_CHUNK)])
-    result = metrics.score_item(item(), good, check)
+    result = grading.score_item(item(), good, check)
     assert result.correct is True, f"the answer contains 4566, expected correct: {result}"
     assert result.passed, (
         f"a correct, cited, verbatim answer should fail nothing: {result.failures}"
@@ -136,7 +136,7 @@ def test_missing_must_group_scores_incorrect(check: SentenceChecker) -> None:
     text = "Many medical centers are successfully operating in China."
     partial = answer([(text, (1,))], [citation(1, KAZNU_QUOTE)])
     two_groups = item(must=[["medical center"], ["4566", "4,566"]])
-    result = metrics.score_item(two_groups, partial, check)
+    result = grading.score_item(two_groups, partial, check)
     assert result.correct is False, "the number group is missing, so the answer is incorrect"
     assert result.missing == (("4566", "4,566"),), f"only the number group is missing: {result}"
     assert "correctness" in {f.check for f in result.failures}, "the failure is reported"
@@ -150,7 +150,7 @@ def test_must_match_ignores_case_and_citation_markers() -> None:
 def test_must_not_violation_scores_incorrect(check: SentenceChecker) -> None:
     text = "The memorandum was signed with Nordhavn University."
     claimed = answer([(text, (1,))], [citation(1, text)])
-    result = metrics.score_item(item(must=[["memorandum"]], must_not=["nordhavn"]), claimed, check)
+    result = grading.score_item(item(must=[["memorandum"]], must_not=["nordhavn"]), claimed, check)
     assert result.correct is False, "a must_not phrase makes an otherwise complete answer wrong"
     assert result.forbidden == ("nordhavn",), f"the forbidden phrase is named: {result.forbidden}"
 
@@ -184,7 +184,7 @@ def test_faithfulness_ignores_verified_flags_and_uncited_sentences(check: Senten
     assert [s.supported for s in checked] == [True, False], (
         f"an uncited sentence counts as unsupported although flagged verified: {checked}"
     )
-    scores = metrics.summarize([metrics.score_item(item(), ok, check)])
+    scores = metrics.summarize([grading.score_item(item(), ok, check)])
     assert (scores.faithfulness.hits, scores.faithfulness.total) == (1, 2), f"{scores}"
 
 
@@ -232,7 +232,7 @@ def test_citation_to_a_missing_source_is_unsupported(check: SentenceChecker) -> 
 
 
 def test_refusal_on_unanswerable_item_counts_right(check: SentenceChecker) -> None:
-    result = metrics.score_item(item(**UNANSWERABLE), refusal(), check)
+    result = grading.score_item(item(**UNANSWERABLE), refusal(), check)
     assert result.refusal_correct is True, f"declining an unanswerable item is right: {result}"
     assert result.passed and result.sentences == (), f"a refusal fails nothing: {result}"
     scores = metrics.summarize([result])
@@ -242,13 +242,13 @@ def test_refusal_on_unanswerable_item_counts_right(check: SentenceChecker) -> No
 
 def test_answering_an_unanswerable_item_counts_wrong(check: SentenceChecker) -> None:
     said = answer([(KAZNU_QUOTE, (1,))], [citation(1, KAZNU_QUOTE)])
-    result = metrics.score_item(item(**UNANSWERABLE), said, check)
+    result = grading.score_item(item(**UNANSWERABLE), said, check)
     assert result.refusal_correct is False, "answering instead of declining is a refusal miss"
     assert "refusal" in {f.check for f in result.failures}, f"{result.failures}"
 
 
 def test_refusal_on_answerable_item_is_a_false_refusal(check: SentenceChecker) -> None:
-    result = metrics.score_item(item(), refusal(), check)
+    result = grading.score_item(item(), refusal(), check)
     assert result.false_refusal is True, (
         f"declining an answerable item is a false refusal: {result}"
     )
@@ -265,14 +265,14 @@ def test_citation_accuracy_uses_the_cited_chunk_text(check: SentenceChecker) -> 
     # The quote holds the number but not the evidence span's first word; the chunk has both.
     quote = "4566 medical centers are successfully operating in China."
     cited = answer([(quote, (1,))], [citation(1, quote)], retrieved=[chunk(KAZNU_CHUNK)])
-    assert metrics.score_item(item(), cited, check).evidence_cited is True, (
+    assert grading.score_item(item(), cited, check).evidence_cited is True, (
         "the cited chunk (found by chunk id among the retrieved) contains the evidence"
     )
 
 
 def test_citation_accuracy_falls_back_to_the_quote(check: SentenceChecker) -> None:
     not_retrieved = answer([(KAZNU_QUOTE, (1,))], [citation(1, KAZNU_QUOTE, "other.txt#4")])
-    assert metrics.score_item(item(), not_retrieved, check).evidence_cited is True, (
+    assert grading.score_item(item(), not_retrieved, check).evidence_cited is True, (
         "a cited chunk missing from the retrieved list is judged by its quote"
     )
 
@@ -287,7 +287,7 @@ def test_citation_accuracy_fails_when_no_cited_chunk_holds_the_evidence(
         [citation(1, wrong, "other.txt#1")],
         retrieved=[other, chunk(KAZNU_CHUNK)],
     )
-    result = metrics.score_item(item(), cited, check)
+    result = grading.score_item(item(), cited, check)
     assert result.evidence_cited is False, "the evidence is retrieved but not cited"
     assert result.retrieval_rank == 2, f"retrieval still finds it at rank 2: {result}"
     assert "citation" in {f.check for f in result.failures}, f"{result.failures}"
@@ -296,7 +296,7 @@ def test_citation_accuracy_fails_when_no_cited_chunk_holds_the_evidence(
 def test_multi_doc_reports_second_evidence(check: SentenceChecker) -> None:
     multi = item(kind="multi_doc", evidence2="traditional medical factories", source2="b.txt")
     only_first = answer([(KAZNU_QUOTE, (1,))], [citation(1, KAZNU_QUOTE)])
-    result = metrics.score_item(multi, only_first, check)
+    result = grading.score_item(multi, only_first, check)
     assert (result.evidence_cited, result.evidence2_cited) == (True, False), f"{result}"
 
 

@@ -52,3 +52,17 @@ def test_thousands_separators_agree(embedder):
 def test_is_verbatim_ignores_case_space_and_markers():
     assert is_verbatim("asrmu WAS established  ten years ago [1].", [QUOTE])
     assert not is_verbatim("ASRMU was founded ten years ago.", [QUOTE])
+
+
+def test_verbatim_source_sentence_is_supported_even_if_it_says_document(embedder):
+    quote = (
+        "The document was signed by Prof. Petr GLYBOCHKO, ASRMU co-chairman from the Russian side."
+    )
+    assert check_sentence(quote, [quote], embedder).supported
+
+
+def test_talk_about_the_passages_is_not_an_answer(embedder):
+    verdict = check_sentence(
+        "The passage is about ASRMU and Sechenov University.", [QUOTE], embedder
+    )
+    assert not verdict.supported and "sources" in verdict.reasons[0]

@@ -1,9 +1,9 @@
 """The evaluation harness: runs a question file through the answer path and measures it.
 
 `items` reads and validates the JSONL question files, `metrics` holds the pure scoring
-functions (correctness, refusals, citations, faithfulness, retrieval, latency), `harness`
-runs the items through `service.ask` and scores them, `report` writes the Markdown and JSON
-reports and `cli` is `python -m assistant eval`.
+functions (correctness, refusals, citations, faithfulness, retrieval, latency), `grading`
+applies them to one item, `harness` runs the items through `service.ask`, `report` writes
+the Markdown and JSON reports and `cli` is `python -m assistant eval`.
 """
 
 from assistant.evaluation.harness import run_eval

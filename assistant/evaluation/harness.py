@@ -21,15 +21,9 @@ from typing import NamedTuple
 from assistant import service, verification
 from assistant.config import PathSettings, Settings
 from assistant.errors import AssistantError, InputError
+from assistant.evaluation.grading import error_item, score_item
 from assistant.evaluation.items import EvalItem
-from assistant.evaluation.metrics import (
-    SentenceChecker,
-    error_item,
-    latency,
-    score_item,
-    summarize,
-    summarize_by_kind,
-)
+from assistant.evaluation.metrics import SentenceChecker, latency, summarize, summarize_by_kind
 from assistant.evaluation.results import EvalResult, ItemResult, RunInfo
 from assistant.llm import packaged_gguf_path
 from assistant.service import ProgressCallback, Resources
