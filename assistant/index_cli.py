@@ -22,9 +22,8 @@ if TYPE_CHECKING:
 
     from assistant.types import IndexReport
 
-log = logging.getLogger("assistant.index")
 
-EXIT_OK, EXIT_FAILURES, EXIT_FATAL, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILURES, EXIT_FATAL = 0, 1, 2
 # Beyond this many documents in one category the summary gives the count only.
 MAX_LISTED = 10
 
@@ -120,10 +119,10 @@ def format_failures(report: IndexReport) -> list[str]:
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Run the indexer; returns the exit status."""
-    from assistant.errors import AssistantError
+    from assistant.cli import guarded
 
     args = build_parser().parse_args(argv)
-    out = out or sys.stdout
+    stream = out or sys.stdout
     # The model loader's own progress bars are noise here; ours shows the embedding.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     # --quiet: the loaders' per-file warnings would repeat the failure lines printed below.
@@ -131,26 +130,18 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         level=os.environ.get("ASSISTANT_LOG_LEVEL", "ERROR" if args.quiet else "WARNING").upper(),
         format="%(levelname)s %(name)s: %(message)s",
     )
-    try:
+
+    def index_and_report() -> int:
         report = run(args.corpus, rebuild=args.rebuild, quiet=args.quiet)
-    except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FATAL
-    except KeyboardInterrupt:
-        print("interrupted: what was written is kept; run again to finish", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Exception as exc:
-        if os.environ.get("ASSISTANT_DEBUG"):
-            raise
-        log.debug("unexpected failure", exc_info=True)
-        print(
-            f"error: unexpected {type(exc).__name__}: {exc} (set ASSISTANT_DEBUG=1 for details)",
-            file=sys.stderr,
-        )
-        return EXIT_FATAL
-    if args.quiet:
-        for line in format_failures(report):
-            print(line.strip(), file=sys.stderr)
-    else:
-        print(format_summary(report), file=out)
-    return EXIT_OK if report.ok else EXIT_FAILURES
+        if args.quiet:
+            for line in format_failures(report):
+                print(line.strip(), file=sys.stderr)
+        else:
+            print(format_summary(report), file=stream)
+        return EXIT_OK if report.ok else EXIT_FAILURES
+
+    return guarded(
+        index_and_report,
+        fatal=EXIT_FATAL,
+        interrupted="interrupted: what was written is kept; run again to finish",
+    )
