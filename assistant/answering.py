@@ -245,16 +245,18 @@ class Answerer:
         )
         if not dated:
             return _Selection(hits[:top_k], [])
-        evidence = gather_evidence(
-            query, query, dated, embed=self.embedder.embed, idf=self.retriever.lexical_index().idf
-        )
         chosen: list[Evidence] = []
+        idf = self.retriever.lexical_index().idf
         for hit in dated:
             if len(chosen) >= min(3, self.settings.answer.max_passages):
                 break
             if any(c.chunk.doc_id == hit.chunk.doc_id for c in chosen):
                 continue
-            own = [e for e in evidence if e.chunk.chunk_id == hit.chunk.chunk_id]
+            # A news item is told by its headline and lead, at the start of the document.
+            opening = self.retriever.opening_chunk(hit.chunk.doc_id) or hit.chunk
+            title = opening.title
+            lead = [RetrievedChunk(chunk=opening, score=hit.score)]
+            own = gather_evidence(title, title, lead, embed=self.embedder.embed, idf=idf)
             if own:
                 chosen.append(own[0])
         return _Selection(dated[:top_k], chosen)

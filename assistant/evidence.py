@@ -164,6 +164,9 @@ _FOCUS_RE = re.compile(
     + _NP_END,
     re.IGNORECASE,
 )
+# A price is the price of something: a question about tuition or a fee needs evidence that
+# names it, not just any sum of money ("600,000 som" for a grant is no tuition fee).
+_PRICED_RE = re.compile(r"\b(tuition|fees?|prices?|salary|salaries|stipends?|rent)\b", re.I)
 _NAMED_RE = re.compile(r"\b(?:name|called|named)\s+(?:of\s+)?(?:the\s+|a\s+|an\s+)?([\w'-]+)", re.I)
 
 
@@ -183,6 +186,9 @@ class QuestionProfile:
         if focus_match:
             head = terms(focus_match.group(1).split()[-1], compounds=False)
             focus = head[-1] if head else None
+        priced = _PRICED_RE.search(question)
+        if priced:
+            focus = stem(priced.group(1).casefold())
         named_match = _NAMED_RE.search(question)
         named = terms(named_match.group(1), compounds=False) if named_match else []
         return cls(

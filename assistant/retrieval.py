@@ -139,6 +139,11 @@ class HybridRetriever:
                 self._revision = revision
             return self._lexical
 
+    def opening_chunk(self, doc_id: str) -> Chunk | None:
+        """The first chunk of a document (its headline and lead), from the store's contents."""
+        chunks = [c for c in self.lexical_index().chunks if c.doc_id == doc_id]
+        return min(chunks, key=lambda c: c.index) if chunks else None
+
     def retrieve(
         self, query: str, *, k: int | None = None, where: ChunkFilter | None = None
     ) -> list[RetrievedChunk]:
