@@ -300,8 +300,17 @@ class Answerer:
     def _quoted(
         self, passages: Sequence[Passage]
     ) -> Iterator[tuple[AnswerSentence, list[Passage]]]:
-        """The evidence itself, verbatim: the answer when there is no model or it failed."""
-        for passage in passages[: self.settings.answer.max_sentences]:
+        """The evidence itself, verbatim: the answer when there is no model or it failed.
+        Sentences of one document keep the document's order, so list items read in sequence."""
+        picked = list(passages[: self.settings.answer.max_sentences])
+        first_seen = {p.evidence.chunk.doc_id: i for i, p in reversed(list(enumerate(picked)))}
+        picked.sort(
+            key=lambda p: (
+                first_seen[p.evidence.chunk.doc_id],
+                p.evidence.chunk.start + p.evidence.span.start,
+            )
+        )
+        for passage in picked:
             yield AnswerSentence(text=passage.quote, verified=True, origin="evidence"), [passage]
 
     def _messages(self, question: str, passages: Sequence[Passage]) -> list[BaseMessage]:

@@ -298,6 +298,8 @@ _MIN_REST_COVERAGE = 0.4
 _OFF_TOPIC_COVERAGE = 0.2
 _OFF_TOPIC_SIMILARITY = 0.45
 _CONTEXT_CREDIT = 0.5
+# "The mandate of the Centre shall be the following" introduces evidence but states none.
+_LEAD_IN_RE = re.compile(r"(:|\bthe following|\bas follows)\s*$", re.IGNORECASE)
 _TYPE_BONUS = 0.3
 
 
@@ -366,7 +368,7 @@ def gather_evidence(
     seen: set[str] = set()
     for rank, hit in enumerate(retrieved):
         for span in split_sentences(hit.chunk.text):
-            if span.text in seen or len(words(span.text)) < 3:
+            if span.text in seen or len(words(span.text)) < 3 or _LEAD_IN_RE.search(span.text):
                 continue
             seen.add(span.text)
             candidates.append((hit.chunk, span, rank))
