@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from functools import lru_cache
 
@@ -167,6 +167,9 @@ _FOCUS_RE = re.compile(
 # A price is the price of something: a question about tuition or a fee needs evidence that
 # names it, not just any sum of money ("600,000 som" for a grant is no tuition fee).
 _PRICED_RE = re.compile(r"\b(tuition|fees?|prices?|salary|salaries|stipends?|rent)\b", re.I)
+_YES_NO_RE = re.compile(
+    r"^\s*(does|do|did|is|are|was|were|can|could|will|would|has|have|had|should)\b", re.I
+)
 _NAMED_RE = re.compile(r"\b(?:name|called|named)\s+(?:of\s+)?(?:the\s+|a\s+|an\s+)?([\w'-]+)", re.I)
 
 
@@ -178,6 +181,7 @@ class QuestionProfile:
     terms: tuple[str, ...]
     focus: str | None = None
     named: str | None = None
+    yes_no: bool = False
 
     @classmethod
     def of(cls, question: str) -> QuestionProfile:
@@ -196,7 +200,15 @@ class QuestionProfile:
             terms=tuple(key_terms(question)),
             focus=focus,
             named=named[0] if named else None,
+            yes_no=bool(_YES_NO_RE.match(question)),
         )
+
+    def with_rarest_focus(self, idf: Callable[[str], float]) -> QuestionProfile:
+        """A yes/no question ("Does CPMR offer scholarships?") is about its most specific term:
+        evidence that never mentions it can neither confirm nor deny."""
+        if not self.yes_no or self.focus or not self.terms:
+            return self
+        return replace(self, focus=max(self.terms, key=idf))
 
 
 def _expansions(question: str, text: str) -> dict[str, str]:
@@ -360,6 +372,7 @@ def gather_evidence(
     `retrieval_query` is its standalone form (it carries the conversation's topic).
     """
     profile = QuestionProfile.of(question if is_latin(question) else retrieval_query)
+    profile = profile.with_rarest_focus(idf)
     q_terms = list(profile.terms)
     rest_terms = [t for t in q_terms if t != profile.focus]
     context_only = set(key_terms(retrieval_query)) - set(q_terms)

@@ -16,6 +16,7 @@ from tests.fakes import FakeChatBackend
         "What is the phone number of CPMR?",
         "How much does a semester of tuition cost at Ala-Too International University?",
         "Who is the director of CPMR?",
+        "Does CPMR offer scholarships?",
     ],
 )
 def test_out_of_scope_questions_are_declined(resources, question):
@@ -184,3 +185,10 @@ def test_latest_news_leads_with_the_newest_headline(news_resources):
         "2026-05-04"
     ), answer.citations
     assert "Seed Research Grants" in answer.sentences[0].text, answer.text
+
+
+def test_yes_no_question_about_a_stated_fact_is_answered(resources):
+    answer = service.ask(
+        "Did the parties sign a joint agreement at the ASRMU meeting?", resources=resources
+    )
+    assert not answer.refused and "joint agreement" in answer.text, answer.text

@@ -75,3 +75,13 @@ def test_acronym_expansion_from_initials():
     assert acronym_expansion("OSMU", text) == "Omsk State Medical University"
     assert acronym_expansion("MOH", text) == "Ministry of Health"
     assert acronym_expansion("XYZ", text) is None
+
+
+def test_yes_no_question_focuses_on_its_rarest_term():
+    rarity = {"cpmr": 2.0, "offer": 3.0, "scholarship": 9.0}
+    profile = QuestionProfile.of("Does CPMR offer scholarships?").with_rarest_focus(
+        lambda t: rarity.get(t, 1.0)
+    )
+    assert profile.yes_no and profile.focus == "scholarship", profile
+    open_question = QuestionProfile.of("What does CPMR offer?").with_rarest_focus(rarity.get)
+    assert open_question.focus is None

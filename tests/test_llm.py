@@ -1,7 +1,6 @@
 """Chat backends: the local GGUF model in-process, and the OpenAI-compatible client against a
 real OpenAI-compatible server (llama.cpp's, serving the same bundled SmolLM2 model)."""
 
-import socket
 import subprocess
 import sys
 import time
@@ -15,18 +14,13 @@ from assistant import service
 from assistant.config import LLMSettings
 from assistant.errors import ModelError
 from assistant.llm import load_chat_backend, packaged_gguf_path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.servers import free_port, stop
 
 
 @pytest.fixture(scope="module")
 def openai_server():
     """`python -m llama_cpp.server` on loopback: a real OpenAI-compatible endpoint."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -56,8 +50,7 @@ def openai_server():
             pytest.fail("the llama.cpp server did not start within 60 s")
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop(proc)
 
 
 @pytest.mark.slow
@@ -92,7 +85,7 @@ def test_openai_backend_against_a_real_server(openai_server, resources):
 
 def test_unreachable_server_is_a_model_error(resources):
     backend = load_chat_backend(
-        LLMSettings(backend="openai", base_url=f"http://127.0.0.1:{_free_port()}/v1", timeout=5),
+        LLMSettings(backend="openai", base_url=f"http://127.0.0.1:{free_port()}/v1", timeout=5),
         threads=1,
     )
     with pytest.raises(ModelError, match="ASSISTANT_LLM"):

@@ -7,7 +7,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from assistant.errors import StoreError
 from assistant.store import VectorStore, open_store
 from assistant.types import Chunk, Document
 from tests.conftest import ROOT, make_settings
+from tests.servers import free_port, stop
 
 TEXTS = {
     "news/open-lab-day.md": (
@@ -92,12 +92,6 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def store(settings: Settings, embedder: Embedder) -> VectorStore:
     return open_store(settings, embedder.model_id, embedder.dimension)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def server_settings(base: Path, port: int, collection: str) -> Settings:
@@ -345,11 +339,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
             time.sleep(0.2)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
 
 

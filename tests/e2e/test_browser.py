@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 
 from assistant import service
 from tests.conftest import CORPUS, ROOT, make_settings
+from tests.servers import free_port, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -36,13 +36,6 @@ CHROMIUM_ARGS = [
 ARTIFACTS = ROOT / "test-artifacts"
 START_TIMEOUT_S = 60
 ANSWER_TIMEOUT_MS = 180_000
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -66,7 +59,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shutil.copytree(CORPUS, base / "corpus")
     report = service.build_index(settings=make_settings(base))
     assert report.ok, f"the e2e index must build: {report}"
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "ASSISTANT_CORPUS_DIR": str(base / "corpus"),
@@ -91,12 +84,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _wait_until_healthy(url, process, log)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's /usr/bin/chromium")
