@@ -80,7 +80,7 @@ def load_resources(
     store = open_store(settings, embedder.model_id, embedder.dimension, rebuild=rebuild)
     retriever = HybridRetriever(store, embedder, settings.retrieval)
     backend = None
-    if with_chat_model:
+    if with_chat_model and settings.llm.backend != "extractive":
         report("Loading the chat model", 2, 3)
         backend = load_chat_backend(settings.llm, threads=settings.llm_threads)
     report("Ready", 3, 3)

@@ -9,7 +9,7 @@ PACKAGE = ROOT / "assistant"
 UI_ONLY = {"streamlit": "assistant/ui/", "fastapi": "assistant/api"}
 # Foundation modules import only errors from the project; pure modules only the foundation.
 FOUNDATION = {"types", "errors", "config"}
-PURE = {"chunking", "citations", "prompts", "text"}
+PURE = {"chunking", "citations", "prompts", "questions", "text"}
 
 
 def _imports(path: Path) -> set[str]:
