@@ -256,7 +256,9 @@ class Answerer:
             opening = self.retriever.opening_chunk(hit.chunk.doc_id) or hit.chunk
             title = opening.title
             lead = [RetrievedChunk(chunk=opening, score=hit.score)]
-            own = gather_evidence(title, title, lead, embed=self.embedder.embed, idf=idf)
+            own = gather_evidence(
+                title, title, lead, embed=self.embedder.embed, idf=idf, headings=True
+            )
             if own:
                 chosen.append(own[0])
         return _Selection(dated[:top_k], chosen)

@@ -47,6 +47,7 @@ class Evidence:
     focus_ok: bool = True
     rest_coverage: float = 1.0
     typed: bool = False
+    names_ok: bool = True
 
     @property
     def text(self) -> str:
@@ -62,7 +63,12 @@ class Evidence:
     @property
     def qualifies(self) -> bool:
         """Holds the kind of thing asked for, about the thing asked about."""
-        return self.type_ok and self.focus_ok and self.rest_coverage >= _MIN_REST_COVERAGE
+        return (
+            self.type_ok
+            and self.focus_ok
+            and self.names_ok
+            and self.rest_coverage >= _MIN_REST_COVERAGE
+        )
 
 
 # A sentence that mentions the focus ("rector") must also be about the question's subject
@@ -75,6 +81,13 @@ _CONTEXT_CREDIT = 0.5
 # "The mandate of the Centre shall be the following" introduces evidence but states none.
 _LEAD_IN_RE = re.compile(r"(:|\bthe following|\bas follows)\s*$", re.IGNORECASE)
 _TYPE_BONUS = 0.3
+_MAX_HEADING_WORDS = 14
+
+
+def _is_heading(sentence: str) -> bool:
+    """A short line with no closing punctuation: a heading, label or headline."""
+    short = len(words(sentence)) <= _MAX_HEADING_WORDS
+    return short and not re.search(r"[.!?;:…\"”»]$", sentence)
 
 
 @lru_cache(maxsize=200_000)
@@ -127,11 +140,14 @@ def gather_evidence(
     *,
     embed: Callable[[Sequence[str]], list[list[float]]],
     idf: Callable[[str], float],
+    headings: bool = False,
 ) -> list[Evidence]:
     """Every distinct sentence of the retrieved chunks, scored, best first.
 
     `question` is what the user asked (its key terms are what must be covered);
     `retrieval_query` is its standalone form (it carries the conversation's topic).
+    Headings and labels ("Centre for promotion of Medical Research (CPMR)") name a topic but
+    state nothing, so they are left out unless `headings` asks for them (news headlines).
     """
     profile = QuestionProfile.of(question if is_latin(question) else retrieval_query)
     profile = profile.with_rarest_focus(idf)
@@ -145,11 +161,19 @@ def gather_evidence(
         for span in split_sentences(hit.chunk.text):
             if span.text in seen or len(words(span.text)) < 3 or _LEAD_IN_RE.search(span.text):
                 continue
+            if not headings and _is_heading(span.text):
+                continue
             seen.add(span.text)
             candidates.append((hit.chunk, span, rank))
     if not candidates:
         return []
     expansions = acronym_expansions(question, " ".join(hit.chunk.text for hit in retrieved))
+    # A name may be stated anywhere in the document (its headline, an earlier paragraph);
+    # the retrieved chunks of that document are what we have of it.
+    document_terms: dict[str, set[str]] = {}
+    for hit in retrieved:
+        pool = document_terms.setdefault(hit.chunk.doc_id, set(expansions))
+        pool |= set(terms(hit.chunk.embedding_text()))
     vectors = np.asarray(
         embed([retrieval_query] + [f"{c.title}: {s.text}" for c, s, _ in candidates])
     )
@@ -164,6 +188,7 @@ def gather_evidence(
         sentence_terms |= {a for a, full in expansions.items() if full in span.text}
         context_terms = set(terms(chunk.text)) | context_only
         focus_ok = profile.focus is None or _term_match(profile.focus, sentence_terms) > 0
+        names_ok = all(_term_match(n, document_terms[chunk.doc_id]) > 0 for n in profile.names)
         type_ok = TYPE_CHECKS[profile.kind](span.text)
         if type_ok and profile.kind is AnswerType.NAME and profile.named:
             type_ok = (
@@ -181,6 +206,7 @@ def gather_evidence(
                 type_ok=type_ok,
                 typed=profile.kind is not AnswerType.ANY,
                 focus_ok=focus_ok,
+                names_ok=names_ok,
                 rest_coverage=(
                     coverage(rest_terms, sentence_terms, context_terms, idf)
                     if profile.focus and rest_terms

@@ -162,6 +162,7 @@ class QuestionProfile:
     focus: str | None = None
     named: str | None = None
     yes_no: bool = False
+    names: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, question: str) -> QuestionProfile:
@@ -181,6 +182,7 @@ class QuestionProfile:
             focus=focus,
             named=named[0] if named else None,
             yes_no=bool(_YES_NO_RE.match(question)),
+            names=proper_names(question),
         )
 
     def with_rarest_focus(self, idf: Callable[[str], float]) -> QuestionProfile:
@@ -189,6 +191,29 @@ class QuestionProfile:
         if not self.yes_no or self.focus or not self.terms:
             return self
         return replace(self, focus=max(self.terms, key=idf))
+
+
+_CAPITALISED_RE = re.compile(r"\b[A-Z][\w'’-]*")
+
+
+def proper_names(question: str) -> tuple[str, ...]:
+    """Stems of the names a question mentions: capitalised words after the first, and
+    acronyms anywhere ("Which Kazakh university partnered with Harvard?" -> kazakh, harvard).
+    Sources that never mention a name cannot answer a question about it."""
+    if not is_latin(question):
+        return ()
+    first = question.strip().split(maxsplit=1)[0] if question.strip() else ""
+    found: dict[str, None] = {}
+    for match in _CAPITALISED_RE.finditer(question):
+        token = match.group(0).rstrip("'’s").rstrip("'’")
+        is_first = match.start() == question.find(first) and not token.isupper()
+        if is_first or len(token) < 2:
+            continue
+        for term in terms(token):
+            if term not in _FRAME_WORDS and term not in STOPWORDS:
+                found.setdefault(term, None)
+                break  # a compound name counts once, as a whole
+    return tuple(found)
 
 
 def acronym_expansions(question: str, text: str) -> dict[str, str]:

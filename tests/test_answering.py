@@ -17,6 +17,7 @@ from tests.fakes import FakeChatBackend
         "How much does a semester of tuition cost at Ala-Too International University?",
         "Who is the director of CPMR?",
         "Does CPMR offer scholarships?",
+        "Which Kazakh university partnered with Harvard?",
     ],
 )
 def test_out_of_scope_questions_are_declined(resources, question):
@@ -192,3 +193,9 @@ def test_yes_no_question_about_a_stated_fact_is_answered(resources):
         "Did the parties sign a joint agreement at the ASRMU meeting?", resources=resources
     )
     assert not answer.refused and "joint agreement" in answer.text, answer.text
+
+
+def test_headings_are_not_quoted_as_evidence(resources):
+    answer = service.ask("What does CPMR want to promote?", resources=resources)
+    assert not answer.refused, answer.text
+    assert all(s.text.rstrip()[-1] in ".;!?" for s in answer.sentences), answer.sentences

@@ -68,3 +68,12 @@ def test_yes_no_question_focuses_on_its_rarest_term():
     assert profile.yes_no and profile.focus == "scholarship", profile
     open_question = QuestionProfile.of("What does CPMR offer?").with_rarest_focus(rarity.get)
     assert open_question.focus is None
+
+
+def test_proper_names_skip_the_first_word_but_keep_acronyms():
+    from assistant.questions import proper_names
+
+    assert proper_names("Which Kazakh university partnered with Harvard?") == ("kazakh", "harvard")
+    assert proper_names("CPMR offers what?") == ("cpmr",)
+    assert proper_names("Who is the rector of Ala-Too University?")[0] == "ala-too"
+    assert proper_names("Как зовут ректора?") == ()
