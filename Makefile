@@ -1,4 +1,4 @@
-.PHONY: run test lint bench eval
+.PHONY: run test lint eval bench
 
 run:  ## set up, index corpus/ and start the Streamlit app
 	bash scripts/run.sh
@@ -9,5 +9,8 @@ test:  ## set up with test tools, lint, type-check, run all tests
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy assistant app.py index.py
 
-eval:  ## evaluate the dev set with the default backend
+eval:  ## evaluate the dev set with the configured backend
 	.venv/bin/python -m assistant eval ../shared/eval/dev.jsonl --report reports/dev
+
+bench:  ## speed and memory figures, written with the machine to bench/results/
+	.venv/bin/python bench/run.py
