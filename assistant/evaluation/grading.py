@@ -6,6 +6,8 @@ metrics of `metrics`; `error_item` records an item the answer path failed on.
 
 from __future__ import annotations
 
+from typing import Any
+
 from assistant.evaluation.items import EvalItem
 from assistant.evaluation.metrics import (
     RETRIEVAL_DEPTH,
@@ -57,17 +59,24 @@ def _failures(result: ItemResult) -> tuple[Failure, ...]:
     return tuple(failures)
 
 
+def _item_fields(item: EvalItem) -> dict[str, Any]:
+    """What every result repeats of its item."""
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "question": item.question,
+        "history": item.history,
+        "reference": item.answer,
+        "answerable": item.answerable,
+        "evidence": item.evidence,
+    }
+
+
 def score_item(item: EvalItem, answer: Answer, check: SentenceChecker) -> ItemResult:
     """Grade one answer against its item (every check that applies to the item's kind)."""
     answered_answerable = item.answerable and not answer.refused
     result = ItemResult(
-        id=item.id,
-        kind=item.kind,
-        question=item.question,
-        history=item.history,
-        reference=item.answer,
-        answerable=item.answerable,
-        evidence=item.evidence,
+        **_item_fields(item),
         answer=answer.text,
         refused=answer.refused,
         backend=answer.backend,
@@ -103,13 +112,7 @@ def score_item(item: EvalItem, answer: Answer, check: SentenceChecker) -> ItemRe
 def error_item(item: EvalItem, message: str) -> ItemResult:
     """The result of an item the answer path failed on: every applicable check fails."""
     result = ItemResult(
-        id=item.id,
-        kind=item.kind,
-        question=item.question,
-        history=item.history,
-        reference=item.answer,
-        answerable=item.answerable,
-        evidence=item.evidence,
+        **_item_fields(item),
         error=message,
         correct=False if item.answerable else None,
         missing=tuple(item.must),
