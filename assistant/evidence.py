@@ -183,10 +183,15 @@ def gather_evidence(
         # text; its similarities would only add noise to the term coverage.
         similarities = np.zeros_like(similarities)
     evidence: list[Evidence] = []
+    # Stemming a chunk's title and text once, not once for each of its sentences.
+    title_terms = {hit.chunk.chunk_id: set(terms(hit.chunk.title)) for hit in retrieved}
+    chunk_terms = {
+        hit.chunk.chunk_id: set(terms(hit.chunk.text)) | context_only for hit in retrieved
+    }
     for (chunk, span, rank), sim in zip(candidates, similarities, strict=True):
-        sentence_terms = set(terms(span.text)) | set(terms(chunk.title))
+        sentence_terms = set(terms(span.text)) | title_terms[chunk.chunk_id]
         sentence_terms |= {a for a, full in expansions.items() if full in span.text}
-        context_terms = set(terms(chunk.text)) | context_only
+        context_terms = chunk_terms[chunk.chunk_id]
         focus_ok = profile.focus is None or _term_match(profile.focus, sentence_terms) > 0
         names_ok = all(_term_match(n, document_terms[chunk.doc_id]) > 0 for n in profile.names)
         type_ok = TYPE_CHECKS[profile.kind](span.text)
