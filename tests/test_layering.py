@@ -9,7 +9,16 @@ PACKAGE = ROOT / "assistant"
 UI_ONLY = {"streamlit": "assistant/ui/", "fastapi": "assistant/api"}
 # Foundation modules import only errors from the project; pure modules only the foundation.
 FOUNDATION = {"types", "errors", "config"}
-PURE = {"chunking", "citations", "answering/prompts", "answering/questions", "text"}
+PURE = {
+    "chunking",
+    "citations",
+    "answering/prompts",
+    "answering/questions",
+    "retrieval/filters",
+    "retrieval/fusion",
+    "retrieval/rewriting",
+    "text",
+}
 
 
 def _imports(path: Path) -> set[str]:
