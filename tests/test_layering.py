@@ -16,7 +16,7 @@ PURE = {
     "answering/questions",
     "retrieval/filters",
     "retrieval/fusion",
-    "retrieval/rewriting",
+    "answering/wording",
     "text",
 }
 

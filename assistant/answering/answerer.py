@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+import numpy as np
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from assistant import citations
@@ -142,6 +143,7 @@ class _Selection:
     evidence: list[Evidence]  # every candidate, best first (the nearest, for a refusal)
     answerable: bool
     answerability: float = 0.0
+    set_values: np.ndarray | None = None  # of the most answerable part (for calibration)
 
 
 class Answerer:
@@ -261,7 +263,7 @@ class Answerer:
             if side_by_side:
                 return side_by_side
         parts: list[compose.Part] = []
-        lead_part = compose.lead_sentence(reading, chosen)
+        lead_part = compose.lead_sentence(reading, chosen, selection.evidence)
         if lead_part is not None and self._supported(lead_part):
             parts.append(lead_part)
         limit = self.settings.answer.max_sentences
@@ -375,6 +377,7 @@ class Answerer:
         per_part: list[list[Evidence]] = []
         answerable = False
         probability = 0.0
+        values: np.ndarray | None = None
         for part in parts:
             part_reading = reading if len(parts) == 1 else Reading.of(part)
             part_reading = _with_topic(part_reading, query, history)
@@ -388,6 +391,8 @@ class Answerer:
                 scorer=self.scorer,
             )
             all_evidence.extend(scored.evidence)
+            if values is None or scored.answerability > probability:
+                values = scored.set_values
             probability = max(probability, scored.answerability)
             if scored.answerable:
                 answerable = True
@@ -413,6 +418,7 @@ class Answerer:
             all_evidence,
             answerable and bool(chosen),
             probability,
+            values,
         )
 
     def _latest(self, query: str) -> _Selection:
@@ -433,7 +439,7 @@ class Answerer:
                 continue
             # A news item is told by its headline and lead, at the start of the document.
             opening = self.retriever.opening_chunk(hit.chunk.doc_id) or hit.chunk
-            lead = candidates_of([RetrievedChunk(chunk=opening, score=hit.score)])
+            lead = candidates_of([RetrievedChunk(chunk=opening, score=hit.score)], headings=True)
             if lead:
                 chosen.append(lead[0][0])
         return _Selection(dated[:top_k], chosen, chosen, bool(chosen), 1.0 if chosen else 0.0)

@@ -1,71 +1,72 @@
-"""Calibrate the refusal threshold and the quoting gap on the tune split, and only there.
+"""Fit the answerability model, the refusal threshold and the quoting gap on the tune split.
 
     python -m assistant.answering.calibrate eval/tune.jsonl [--weights PATH]
 
-Every tune item is answered once per candidate gap with refusal switched off, and graded; its
-answerability probability is recorded. The threshold is then the one that maximises the share
-of items handled right (answerable items answered correctly, unanswerable items declined),
-with a false refusal counted as a little worse than a wrong answer: a user who is refused has
-nothing, one who is answered wrongly still sees the cited quote. The chosen values are
-written into the weights file; nothing else is changed.
+Relevance transfers from SQuAD; answerability does not (SQuAD has no near-miss questions in
+this corpus's sense: the centre's phone number, a budget never stated). So the answerability
+model, a logistic regression over the few `SET_FEATURES` of the best candidates, is fitted on
+the tune split's items (answerable or not), and the threshold is chosen on its
+cross-validated probabilities: the one that maximises items handled right (answerable items
+answered correctly, unanswerable ones declined), a false refusal costing a little more than a
+wrong answer. The gap (how far below the best sentence another is still quoted) is chosen
+among a few values by the same count. Only `tune` is read; the result is written into the
+weights file, the ranker is left as trained.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from assistant.answering.answerer import Answerer
 from assistant.answering.questions import Reading, is_small_talk, standalone_question
-from assistant.answering.scorer import WEIGHTS_PATH, load_scorer
+from assistant.answering.scorer import SET_FEATURES, WEIGHTS_PATH, Scorer, load_scorer
+from assistant.answering.training import fit_linear
 from assistant.evaluation.items import EvalItem, load_items
 from assistant.evaluation.metrics import is_correct
 from assistant.types import AnswerEvent
 
-GAPS = (0.5, 1.0, 1.5, 2.0, 3.0)
+GAPS = (1.0, 2.0, 3.0)
 _FALSE_REFUSAL_COST = 1.2
+_FOLDS = 5
+_SEED = 7
 
 
-def probabilities(answerer: Answerer, items: Sequence[EvalItem]) -> list[float]:
-    """The answerability probability of each item (1.0 for small talk, never refused)."""
-    out: list[float] = []
+def set_rows(answerer: Answerer, items: Sequence[EvalItem]) -> tuple[np.ndarray, np.ndarray]:
+    """The answerability features and labels of every item that is not small talk."""
+    rows: list[np.ndarray] = []
+    labels: list[float] = []
     for item in items:
         reading = Reading.of(item.question)
         if is_small_talk(reading, answerer._known):
-            out.append(1.0)
             continue
         query = standalone_question(item.question, item.history)
-        out.append(answerer._select(item.question, query, reading, item.history).answerability)
-    return out
+        selection = answerer._select(item.question, query, reading, item.history)
+        values = selection.set_values
+        rows.append(values if values is not None else np.zeros(len(SET_FEATURES)))
+        labels.append(float(item.answerable))
+    return np.vstack(rows), np.asarray(labels)
 
 
 def correct_when_answered(answerer: Answerer, items: Sequence[EvalItem]) -> list[bool]:
-    """Whether each answerable item's answer is correct when refusal is switched off."""
+    """Whether each non-small-talk item's answer is correct with refusal switched off."""
     marks: list[bool] = []
     for item in items:
+        if is_small_talk(Reading.of(item.question), answerer._known):
+            continue
         if not item.answerable:
             marks.append(False)
             continue
-        events = list(answerer.stream(item.question, item.history))
-        final = events[-1]
+        final = list(answerer.stream(item.question, item.history))[-1]
         marks.append(isinstance(final, AnswerEvent) and is_correct(final.answer, item))
     return marks
-
-
-def best_threshold(
-    probs: Sequence[float], answerable: Sequence[bool], correct: Sequence[bool]
-) -> tuple[float, float]:
-    """(threshold, utility) maximising right answers plus right refusals."""
-    candidates = sorted({0.0, *probs, 1.0 + 1e-9})
-    utilities = [_utility(t, probs, answerable, correct) for t in candidates]
-    top = max(utilities)
-    # The middle of the run of equally good thresholds generalises better than its edge.
-    equal = [t for t, u in zip(candidates, utilities, strict=True) if u == top]
-    return equal[len(equal) // 2], top
 
 
 def _utility(
@@ -81,6 +82,69 @@ def _utility(
     return utility
 
 
+def best_threshold(
+    probs: Sequence[float], answerable: Sequence[bool], correct: Sequence[bool]
+) -> tuple[float, float]:
+    """(threshold, utility) maximising right answers plus right refusals. Thresholds lie
+    halfway between neighbouring probabilities; of a run of equally good ones the middle is
+    taken, which generalises better than its edge."""
+    points = sorted({0.0, *probs, 1.0})
+    candidates = [(a + b) / 2 for a, b in itertools.pairwise(points)] or [0.5]
+    utilities = [_utility(t, probs, answerable, correct) for t in candidates]
+    top = max(utilities)
+    best = [t for t, u in zip(candidates, utilities, strict=True) if u == top]
+    return best[len(best) // 2], top
+
+
+def cross_validated(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Out-of-fold answerability probabilities (each item scored by a model not fitted on it)."""
+    from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
+
+    probs = np.zeros(len(y))
+    folds = StratifiedKFold(n_splits=_FOLDS, shuffle=True, random_state=_SEED)
+    for train, test in folds.split(x, y):
+        model = fit_linear(x[train], y[train], SET_FEATURES, _SEED, c=_C)
+        probs[test] = 1.0 / (1.0 + np.exp(-model.logits(x[test])))
+    return probs
+
+
+# Strong regularisation: a few hundred items fit 15 weights.
+_C = 0.3
+
+
+def calibrate(answerer: Answerer, scorer: Scorer, items: Sequence[EvalItem]) -> Scorer:
+    open_scorer = replace(scorer, threshold=-1.0)
+    answerer.scorer = open_scorer
+    x, y = set_rows(answerer, items)
+    answerable_model = fit_linear(x, y, SET_FEATURES, _SEED, c=_C)
+    probs = cross_validated(x, y)
+    results: list[dict[str, float]] = []
+    for gap in GAPS:
+        answerer.scorer = replace(open_scorer, gap=gap)
+        correct = correct_when_answered(answerer, items)
+        threshold, utility = best_threshold(list(probs), [bool(v) for v in y], correct)
+        results.append({"gap": gap, "threshold": round(threshold, 4), "utility": utility})
+        print(json.dumps(results[-1]), file=sys.stderr)
+    chosen = max(results, key=lambda r: (r["utility"], -r["gap"]))
+    meta = dict(scorer.meta)
+    meta["calibrated_on"] = "eval/tune.jsonl"
+    meta["calibration"] = results
+    meta["tune_answerability_auc_cross_validated"] = round(_auc(probs, y), 4)
+    return replace(
+        scorer,
+        answerable=answerable_model,
+        threshold=chosen["threshold"],
+        gap=chosen["gap"],
+        meta=meta,
+    )
+
+
+def _auc(probs: np.ndarray, y: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
+
+    return float(roc_auc_score(y, probs))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from assistant import service
 
@@ -91,24 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     items = load_items(args.file)
     resources = service.load_resources(with_chat_model=False)
     scorer = load_scorer(args.weights)
-    answerable = [item.answerable for item in items]
-    results = []
-    for gap in GAPS:
-        open_scorer = replace(scorer, threshold=-1.0, gap=gap)
-        answerer = Answerer(
-            resources.settings, resources.retriever, resources.embedder, None, open_scorer
-        )
-        probs = probabilities(answerer, items)
-        correct = correct_when_answered(answerer, items)
-        threshold, utility = best_threshold(probs, answerable, correct)
-        results.append({"gap": gap, "threshold": threshold, "utility": utility})
-        print(json.dumps(results[-1]), file=sys.stderr)
-    chosen = max(results, key=lambda r: r["utility"])
-    meta = dict(scorer.meta)
-    meta["calibrated_on"] = args.file.name
-    meta["calibration"] = results
-    replace(scorer, threshold=chosen["threshold"], gap=chosen["gap"], meta=meta).save(args.weights)
-    print(json.dumps(chosen))
+    answerer = Answerer(resources.settings, resources.retriever, resources.embedder, None, scorer)
+    calibrated = calibrate(answerer, scorer, items)
+    calibrated.save(args.weights)
+    print(json.dumps({k: calibrated.meta[k] for k in ("calibration",)}, indent=1))
+    print(f"threshold {calibrated.threshold:.4f} gap {calibrated.gap}")
     return 0
 
 

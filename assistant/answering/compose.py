@@ -27,6 +27,8 @@ _ENUMERATED_RE = re.compile(r"^\s*(?:\d{1,3}[.)]|[a-zA-Z][.)]|[-•*–·▪●]
 _LEAD_IN_RE = re.compile(r"(:|\bthe following|\bas follows|\binclud\w*)\s*$", re.IGNORECASE)
 _MAX_LIST_ITEMS = 15
 _MAX_ANSWER_WORDS = 14
+_EXPANSION_POOL = 10
+_PER_REPORT = 2
 # Amounts: a number with its unit or currency next to it ("600,000 som", "$2 million").
 _AMOUNT_RE = re.compile(
     r"(?:[$€£¥₽₸]\s?)?\d+(?:[.,]\d+)*(?:\s?(?:%|percent|per cent))?"
@@ -120,11 +122,14 @@ def _trim(tokens: list[str]) -> list[str]:
     return [t.rstrip(".,") if i == len(tokens) - 1 else t for i, t in enumerate(tokens)]
 
 
-def lead_sentence(reading: Reading, chosen: Sequence[Evidence]) -> Part | None:
-    """One short sentence naming the thing asked for, in the evidence's own words."""
+def lead_sentence(
+    reading: Reading, chosen: Sequence[Evidence], pool: Sequence[Evidence] = ()
+) -> Part | None:
+    """One short sentence naming the thing asked for, in the evidence's own words. An
+    expansion may be spelled out in another good sentence than the chosen ones (`pool`)."""
     if reading.asks is Asks.EXPANSION:
         for acronym in reading.acronyms:
-            for e in chosen:
+            for e in [*chosen, *pool[:_EXPANSION_POOL]]:
                 expansion = acronym_expansion(acronym, e.text)
                 if expansion:
                     text = say("stands_for", reading.language, acronym=acronym, expansion=expansion)
@@ -181,18 +186,21 @@ def differ(first: Evidence, second: Evidence) -> bool:
     return bool(a and b and a != b)
 
 
-def comparison(reading: Reading, chosen: Sequence[Evidence]) -> list[Part]:
-    """Each report's claim with its own citation, side by side, under a plain label."""
+def comparison(
+    reading: Reading, chosen: Sequence[Evidence], pool: Sequence[Evidence] = ()
+) -> list[Part]:
+    """Each report's claim with its own citation, side by side, under a plain label: the best
+    two documents, each with its best sentences (up to two, from `chosen` or else `pool`)."""
     first = chosen[0]
     second = next((e for e in chosen[1:] if e.chunk.doc_id != first.chunk.doc_id), None)
     if second is None:
         return []
     label = say("differ" if differ(first, second) else "each_says", reading.language)
-    return [
-        Part(label, (), "label"),
-        Part(first.text, (first,), "item"),
-        Part(second.text, (second,), "item"),
-    ]
+    parts = [Part(label, (), "label")]
+    for doc in (first.chunk.doc_id, second.chunk.doc_id):
+        own = [e for e in chosen if e.chunk.doc_id == doc][:_PER_REPORT]
+        parts += [Part(e.text, (e,), "item") for e in own]
+    return parts
 
 
 def scope_reply(language: str) -> list[Part]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answering.features import Candidate, candidate_features
+from assistant.answering.features import Candidate, candidate_features, is_heading
 from assistant.answering.questions import Reading
 from assistant.answering.scorer import Scorer
 from assistant.text import Span, is_latin, split_sentences, words
@@ -60,6 +60,7 @@ class Scored:
     evidence: list[Evidence]
     answerability: float
     answerable: bool
+    set_values: np.ndarray | None = None  # the answerability model's input (for calibration)
 
 
 class VectorCache:
@@ -89,9 +90,13 @@ class VectorCache:
 
 
 def candidates_of(
-    retrieved: Sequence[RetrievedChunk], *, headings: bool = True
+    retrieved: Sequence[RetrievedChunk], *, headings: bool = False
 ) -> list[tuple[Evidence, Candidate]]:
-    """Every distinct admissible sentence of the retrieved chunks, in retrieval order."""
+    """Every distinct admissible sentence of the retrieved chunks, in retrieval order.
+
+    Headings, headlines and labels (short lines without closing punctuation) name a topic but
+    state nothing, so they are no candidates unless `headings` asks for them (the newest news
+    is told by its headline); they still count as a sentence's neighbours."""
     out: list[tuple[Evidence, Candidate]] = []
     seen: set[str] = set()
     for rank, hit in enumerate(retrieved):
@@ -100,6 +105,8 @@ def candidates_of(
         offset = 0 if chunk.index == 0 else _LATER_CHUNK_POSITION
         for i, span in enumerate(spans):
             if span.text in seen or not admissible(span.text):
+                continue
+            if not headings and is_heading(span.text):
                 continue
             seen.add(span.text)
             evidence = Evidence(chunk=chunk, span=span, rank=rank, score=0.0, index=i)
@@ -157,7 +164,8 @@ def gather_evidence(
         idf=idf,
     )
     scores = scorer.rank_scores(rows, with_similarity=with_similarity)
-    probability = scorer.answerability(rows, scores, with_similarity=with_similarity)
+    values = scorer.set_values(rows, scores, with_similarity=with_similarity)
+    probability = scorer.answerability_of(values)
     limit = scorer.threshold if threshold is None else threshold
     order = np.argsort(-scores, kind="stable")
     evidence = [
@@ -170,7 +178,7 @@ def gather_evidence(
         )
         for i in order
     ]
-    return Scored(evidence, probability, probability >= limit)
+    return Scored(evidence, probability, probability >= limit, values)
 
 
 def rerank(
@@ -192,15 +200,31 @@ def choose_evidence(
     evidence: Sequence[Evidence], limit: int, gap: float, *, spread: bool = False
 ) -> list[Evidence]:
     """The sentences to cite: the best, then others scoring within `gap` (in logits) of it.
-    With `spread` (a comparison), the best sentence of a second document comes second."""
+    With `spread` (a comparison of two reports), the best sentence of the best other document
+    comes second, and each of the two documents may add one more sentence within `gap` of its
+    own best."""
     if not evidence:
         return []
     best = evidence[0]
     chosen = [best]
     if spread:
         other = next((e for e in evidence[1:] if e.chunk.doc_id != best.chunk.doc_id), None)
-        if other is not None and other.score >= best.score - 2 * gap:
+        if other is not None:
             chosen.append(other)
+            for lead in (best, other):
+                extra = next(
+                    (
+                        e
+                        for e in evidence
+                        if e.chunk.doc_id == lead.chunk.doc_id
+                        and e not in chosen
+                        and e.score >= lead.score - gap
+                    ),
+                    None,
+                )
+                if extra is not None and len(chosen) < limit:
+                    chosen.append(extra)
+            return chosen
     for e in evidence[1:]:
         if len(chosen) >= limit:
             break

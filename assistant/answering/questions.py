@@ -36,7 +36,8 @@ _FRAME_WORDS = frozenset(
         "according article articles document documents text texts report reports reported "
         "mention mentioned mentions say says said state states stated describe described tell "
         "told know known information source sources please many much kind kinds type types "
-        "sort name names named called exactly actually also else list give"
+        "sort name names named called exactly actually also else list give help ask asked "
+        "answer answers question questions topic topics nice meet see later"
     ).split()
 )
 
@@ -46,8 +47,9 @@ _CUES: tuple[tuple[Asks, re.Pattern[str]], ...] = (
         Asks.EXPANSION,
         re.compile(
             r"\b(stand|stands) for\b|\babbreviat|\bacronym|\bfull (name|form)\b|"
-            r"\bwhat (is|are) (the )?(?-i:[A-Z]{2,})\s*[?.]?\s*$|\bwhat does (?-i:[A-Z]{2,}) mean\b|"
-            r"\bрасшифр|\bаббревиатур|\bчто (такое|означает) (?-i:[A-ZА-Я]{2,})",
+            r"\bwhat (is|are) (the )?(?-i:[A-Z]{2,})\s*[?.]?\s*$|"
+            r"\bwhat does (?-i:[A-Z]{2,}) mean\b|"
+            r"\bрасшифр|\bаббревиатур|\bкыскартма|\bчто (такое|означает) (?-i:[A-ZА-Я]{2,})",
             re.I,
         ),
     ),
@@ -63,7 +65,7 @@ _CUES: tuple[tuple[Asks, re.Pattern[str]], ...] = (
         Asks.MONEY,
         re.compile(
             r"\bhow much (money|funding|does|did|do|is|was)\b|\b(cost|costs|price|fee|fees|"
-            r"tuition|salary|stipend|budget|funding)\b|\bсколько стоит|\bстоимост|\bбаа",
+            r"tuition|salary|stipend)\b|\bсколько стоит|\bстоимост|\bбаа",
             re.I,
         ),
     ),
@@ -103,17 +105,20 @@ _LIST_RE = re.compile(
 )
 _COMPARE_RE = re.compile(
     r"\bcompar|\bdiffer|\bdifference|\bboth\b|\bversus\b|\bvs\.?\b|\bsame as\b|"
-    r"\bin common\b|\bсравн|\bотлича|\bсалыштыр",
+    r"\bin common\b|\b(two|each|either)\b[^?]*\b(reports?|articles?|documents?|sources?)\b|"
+    r"\b(report|article|document)\b[^?]*\band\b[^?]*\b(report|article|document)\b|"
+    r"\bсравн|\bотлича|\bоба\b|\bобоих\b|\bдвух\b|\bсалыштыр|\bэки\b|\bэкөө",
     re.I,
 )
 # Talk addressed to the assistant itself: greetings, thanks, what it is and what it can do.
+# Talk addressed to the assistant itself: greetings, thanks, farewells, or any question put
+# to "you" (what the assistant is, knows or does). Whether it is small talk also depends on
+# its having no content term the sources know (see `is_small_talk`).
 _SOCIAL_RE = re.compile(
-    r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|thanks?|thank you|bye|goodbye|ok|okay"
-    r"|привет|здравствуй\w*|спасибо|пока|салам|саламатсызбы|рахмат|ыракмат)\b|"
-    r"\bwho are you\b|\bwhat (can|do) you (do|know)\b|\bwhat are you\b|\bhow are you\b|"
-    r"\bhelp me\b|\bwhat is this (app|assistant|bot|chat)\b|\bare you (a )?(bot|human|ai)\b|"
-    r"\bкто ты\b|\bкто вы\b|\bчто ты (умеешь|можешь)\b|\bчто вы (умеете|можете)\b|"
-    r"\bсен кимсиң\b|\bсиз кимсиз\b|\bэмне кыла аласың\b",
+    r"^\s*(hi|hello|hey|good (morning|afternoon|evening|night)|thanks?|thank you|bye|goodbye|"
+    r"ok|okay|cheers|привет|здравствуй\w*|добр\w+ (утро|день|вечер)|спасибо|пока|до свидания|"
+    r"салам\w*|рахмат|ыракмат|кош)\b|\b(you|your|yourself)\b|"
+    r"\b(ты|вы|тебя|вас|тебе|вам|сен|сиз|сени|сизди|сага|сизге)\b",
     re.I,
 )
 _YES_NO_RE = re.compile(

@@ -106,17 +106,26 @@ class Scorer:
         columns = [FEATURES.index(f) for f in model.features]
         return model.logits(rows[:, columns])
 
-    def answerability(
+    def set_values(
         self, rows: np.ndarray, scores: np.ndarray, *, with_similarity: bool = True
-    ) -> float:
-        """Probability that the best candidates answer the question. Without similarity
-        (a question in another script) those set features take their training mean, so they
-        neither raise nor lower the verdict."""
+    ) -> np.ndarray:
+        """`SET_FEATURES` of a candidate set. Without similarity (a question in another
+        script) those features take their training mean, so they neither raise nor lower the
+        verdict."""
         values = set_features(rows, scores)
         if not with_similarity:
             for i, name in enumerate(self.answerable.features):
                 if "similarity" in name:
                     values[i] = self.answerable.mean[i]
+        return values
+
+    def answerability(
+        self, rows: np.ndarray, scores: np.ndarray, *, with_similarity: bool = True
+    ) -> float:
+        """Probability that the best candidates answer the question."""
+        return self.answerability_of(self.set_values(rows, scores, with_similarity=with_similarity))
+
+    def answerability_of(self, values: np.ndarray) -> float:
         return _sigmoid(float(self.answerable.logits(values[None, :])[0]))
 
     def to_dict(self) -> dict[str, object]:

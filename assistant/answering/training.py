@@ -203,13 +203,16 @@ def build(sample: Sample, embed: Embed, seed: int) -> Built:
     return built
 
 
-def fit_linear(x: np.ndarray, y: np.ndarray, features: Sequence[str], seed: int) -> Linear:
+def fit_linear(
+    x: np.ndarray, y: np.ndarray, features: Sequence[str], seed: int, *, c: float = 1.0
+) -> Linear:
+    """A standardised L2 logistic regression (scikit-learn, lbfgs: deterministic)."""
     from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
-    model = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
+    model = LogisticRegression(C=c, max_iter=2000, random_state=seed)
     model.fit((x - mean) / scale, y)
     return Linear(tuple(features), mean, scale, model.coef_[0].copy(), float(model.intercept_[0]))
 

@@ -130,3 +130,14 @@ def test_training_on_a_tiny_sample_is_reproducible(tmp_path, embedder):
     assert dev["questions"] == 12 and dev["selection_accuracy"] >= 0.9, dev
     scorer = load_scorer(tmp_path / "a.json")
     assert scorer.full.features == FEATURES
+
+
+def test_threshold_separates_answerable_from_unanswerable():
+    from assistant.answering.calibrate import best_threshold
+
+    probs = [0.9, 0.8, 0.7, 0.3, 0.2, 0.6]
+    answerable = [True, True, True, False, False, False]
+    correct = [True, True, False, False, False, False]
+    threshold, utility = best_threshold(probs, answerable, correct)
+    assert 0.6 < threshold < 0.7, threshold
+    assert utility == 2 + 3, utility
