@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
@@ -193,7 +193,7 @@ def create_app(
             body.model_dump(), status_code=200 if status == "ready" else 503, headers=headers
         )
 
-    @app.post("/api/chat", response_model=AnswerOut)
+    @app.post("/api/chat", response_model=AnswerOut, dependencies=[Depends(_check_caller)])
     async def chat(body: ChatRequest, request: Request) -> dict[str, Any]:
         """Answer one message with the conversation so far: the `ask --json` object."""
         resources, history, slot = _admit(state, body, request)
@@ -208,6 +208,7 @@ def create_app(
     @app.post(
         "/api/chat/stream",
         response_class=EventSourceResponse,
+        dependencies=[Depends(_check_caller)],
         responses={200: {"content": {"text/event-stream": {}}}},
     )
     async def chat_stream(body: ChatRequest, request: Request) -> EventSourceResponse:
@@ -252,12 +253,10 @@ def create_app(
 # -- admission ---------------------------------------------------------------------------
 
 
-def _admit(
-    state: ApiState, body: ChatRequest, request: Request
-) -> tuple[service.Resources, list[ChatTurn], Slot]:
-    """Every check before an answer is started; raises ApiError. Order: who may ask (origin,
-    rate), whether the request is acceptable (sizes), whether there is room (ready, pool)."""
-    settings = state.settings
+async def _check_caller(request: Request) -> None:
+    """Who may ask: the page's origin, then the client's rate. A route dependency, so it runs
+    before the body is validated: a refused page learns nothing about its request."""
+    state: ApiState = request.app.state.api
     own_origin = f"{request.url.scheme}://{request.url.netloc}"
     if not state.origins.permits(request.headers.get("origin"), own_origin):
         log.info("refused origin %r", request.headers.get("origin"))
@@ -275,6 +274,14 @@ def _admit(
             f"Too many questions from this address; try again in {wait} s.",
             retry_after=wait,
         )
+
+
+def _admit(
+    state: ApiState, body: ChatRequest, request: Request
+) -> tuple[service.Resources, list[ChatTurn], Slot]:
+    """The checks after the caller's: is the request acceptable (sizes), is there room
+    (models ready, a free place in the pool). Raises ApiError."""
+    settings = state.settings
     limit = settings.limits.max_question_chars
     if len(body.message) > limit:
         raise ApiError(
