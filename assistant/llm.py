@@ -151,7 +151,9 @@ class ChatBackend:
         except Exception as exc:
             if _is_timeout(exc):
                 raise UnavailableError(
-                    f"the {self.name} chat server did not answer in time; try again shortly"
+                    f"the {self.name} chat server could not be reached or did not answer in "
+                    "time (ASSISTANT_LLM_TIMEOUT, ASSISTANT_LLM_CONNECT_TIMEOUT); try again "
+                    "shortly"
                 ) from exc
             raise ModelError(
                 f"the {self.name} chat model failed: {exc}. Check ASSISTANT_LLM_* settings "

@@ -359,3 +359,14 @@ def test_hung_store_gives_503_within_the_timeout_and_others_are_served(
             assert result["waited"] < 15, f"reported within the timeout: {result['waited']:.1f} s"
     finally:
         stop(process)
+
+
+def test_streamlit_keeps_xsrf_protection_for_iframes():
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"].get("enableXsrfProtection", True) is True, (
+        "XSRF protection must stay on: the app may be embedded in other sites' iframes"
+    )

@@ -111,8 +111,14 @@
   }
 
   var CSS = [
-    ":host{all:initial;position:fixed;right:16px;bottom:16px;z-index:2147483000;",
-    "font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1f24}",
+    // !important: in the cascade a host page's rules on the host element beat :host rules,
+    // except important ones; everything inside inherits from the host.
+    ":host{all:initial!important;position:fixed!important;right:16px!important;",
+    "bottom:16px!important;z-index:2147483000!important;display:block!important;",
+    "font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif!important;",
+    "color:#1b1f24!important}",
+    ".panel,.launcher{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;",
+    "color:#1b1f24}",
     "*{box-sizing:border-box}",
     "button{font:inherit;cursor:pointer}",
     ":focus-visible{outline:3px solid #f59e0b;outline-offset:2px}",
@@ -151,7 +157,7 @@
     "form button{border:0;border-radius:8px;background:#0b5cad;color:#fff;padding:0 14px}",
     "form button[disabled]{opacity:.5;cursor:default}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}",
-    "@media (max-width:420px){:host{right:8px;bottom:8px}",
+    "@media (max-width:420px){:host{right:8px!important;bottom:8px!important}",
     ".panel{width:calc(100vw - 16px);height:calc(100vh - 16px);max-height:none}}",
   ].join("");
 
