@@ -9,7 +9,8 @@ client ask question after question, each waiting for its answer (or a 4xx/5xx, o
 120 s timeout) before the next. All clients come from 127.0.0.1, so the per-client rate limit
 is lifted for the run: this measures capacity and back-pressure, not the limiter. Writes
 bench/results/<date>-<host>-load-<backend>.md and .json: throughput, latency p50/p95/max of
-answered requests, outcomes by status, and the server's resident memory (start, peak, end).
+answered requests, outcomes by status, and the server's resident memory (start after one
+warm-up answer, peak, end).
 Figures are measurements, not assertions.
 """
 
@@ -196,6 +197,9 @@ def main() -> int:
     figures: dict[str, object] = {"backend": args.backend, "clients": args.clients}
     try:
         figures["startup_to_ready_s"] = round(_wait_ready(url, process), 1)
+        # One untimed answer first: the first one allocates the model's buffers, which would
+        # otherwise read as growth under load.
+        httpx.post(url + "/api/chat", json={"message": QUESTIONS[0]}, timeout=CLIENT_TIMEOUT_S)
         with MemoryWatch(process.pid) as memory:
             started = time.monotonic()
             results = asyncio.run(_load(url, args.clients, args.seconds, args.stream))

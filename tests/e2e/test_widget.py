@@ -149,6 +149,7 @@ def test_widget_answers_with_sources_quotes_and_russian_labels(sites: dict[str, 
             quote = sources.first.locator("blockquote")
             expect(quote).to_be_visible()
             expect(quote).not_to_be_empty()
+            quote.scroll_into_view_if_needed()
             expect(sources.first.get_by_role("button", name="Hide quote")).to_have_attribute(
                 "aria-expanded", "true"
             )

@@ -255,6 +255,25 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  // Redraws only the newest turn, so quotes opened in earlier answers stay open.
+  function renderLast() {
+    var node = renderTurn(turns[turns.length - 1]);
+    if (log.lastChild) log.replaceChild(node, log.lastChild);
+    else log.appendChild(node);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // Appends one streamed sentence to the answer being written, without redrawing it, so
+  // that a screen reader announces each new sentence once.
+  function appendSentence(text) {
+    var body = log.lastChild && log.lastChild.querySelector(".answer");
+    if (!body) return renderLast();
+    var status = body.querySelector(".status");
+    if (status) body.removeChild(status);
+    appendWithCitations(body, text, "a" + counter);
+    log.scrollTop = log.scrollHeight;
+  }
+
   function renderTurn(turn) {
     if (turn.role === "user") {
       var mine = el("div", { class: "msg user" });
@@ -383,7 +402,13 @@
     var reply = { role: "assistant", content: "", pending: true };
     turns.push(user, reply);
     setBusy(true);
-    render();
+    if (turns.length === 2) {
+      render(); // replaces the welcome note
+    } else {
+      log.appendChild(renderTurn(user));
+      log.appendChild(renderTurn(reply));
+      log.scrollTop = log.scrollHeight;
+    }
     controller = new AbortController();
     fetch(apiBase + "/api/chat/stream", {
       method: "POST",
@@ -407,12 +432,12 @@
           }
           if (name === "sentence") {
             reply.content += payload.text;
-            render();
+            appendSentence(payload.text);
           } else if (name === "answer") {
             reply.content = payload.answer;
             reply.answer = { citations: payload.citations, refused: payload.refused };
             delete reply.pending;
-            render();
+            renderLast();
           } else if (name === "error") {
             fail(reply, errorKey(payload.status), payload.request_id);
           }
@@ -428,7 +453,7 @@
         controller = null;
         save();
         setBusy(false);
-        render();
+        if (turns[turns.length - 1] === reply) renderLast();
       });
   }
 
