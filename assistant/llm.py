@@ -151,9 +151,8 @@ class ChatBackend:
         except Exception as exc:
             if _is_timeout(exc):
                 raise UnavailableError(
-                    f"the {self.name} chat server could not be reached or did not answer in "
-                    "time (ASSISTANT_LLM_TIMEOUT, ASSISTANT_LLM_CONNECT_TIMEOUT); try again "
-                    "shortly"
+                    f"the {self.name} chat server did not answer in time (ASSISTANT_LLM_TIMEOUT, "
+                    "ASSISTANT_LLM_CONNECT_TIMEOUT); try again shortly"
                 ) from exc
             raise ModelError(
                 f"the {self.name} chat model failed: {exc}. Check ASSISTANT_LLM_* settings "
@@ -162,14 +161,13 @@ class ChatBackend:
 
 
 def _is_timeout(exc: BaseException) -> bool:
-    """True for a connect or read timeout of an HTTP client (openai's or httpx's own)."""
+    """True for a connect or read timeout of an HTTP client (openai's or httpx's own): a hung
+    or overloaded server, worth retrying. A refused connection is a setup problem instead."""
     import httpx
 
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, httpx.TimeoutException | httpx.ConnectError):
-            return True
-        if type(seen).__name__ in {"APITimeoutError", "APIConnectionError"}:
+        if isinstance(seen, httpx.TimeoutException) or type(seen).__name__ == "APITimeoutError":
             return True
         seen = seen.__cause__ or seen.__context__
     return False
