@@ -74,6 +74,20 @@ class StoreSettings(BaseSettings):
         validation_alias=AliasChoices("CHROMA_SSL", "ASSISTANT_STORE_SSL"),
         description="Use HTTPS to reach the Chroma server.",
     )
+    token: SecretStr = Field(
+        SecretStr(""),
+        validation_alias=AliasChoices("ASSISTANT_STORE_TOKEN", "CHROMA_CLIENT_AUTH_CREDENTIALS"),
+        description="Token sent to the Chroma server (or the authenticating proxy in front of "
+        "it), also read from CHROMA_CLIENT_AUTH_CREDENTIALS; empty = none.",
+    )
+    token_header: Literal["Authorization", "X-Chroma-Token"] = Field(
+        "Authorization",
+        validation_alias=AliasChoices(
+            "ASSISTANT_STORE_TOKEN_HEADER", "CHROMA_AUTH_TOKEN_TRANSPORT_HEADER"
+        ),
+        description="Header that carries the token: 'Authorization' (as 'Bearer <token>') or "
+        "'X-Chroma-Token'.",
+    )
     collection: str = Field(
         "cpmr", min_length=3, max_length=63, description="Chroma collection name."
     )
