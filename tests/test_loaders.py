@@ -19,7 +19,7 @@ from assistant import loaders
 from assistant.errors import ConfigError, DocumentError, InputError
 from assistant.loaders.metadata import split_front_matter
 from assistant.text import normalize, split_sentences
-from tests.conftest import CORPUS, NEWS_FIXTURES, SHARED
+from tests.conftest import CORPUS, NEWS_FIXTURES, SHARED, shared_files
 
 SEEDS = SHARED / "seeds"
 FIXTURE_TITLES = {
@@ -97,7 +97,7 @@ def _long_sentences(text: str) -> list[str]:
 def test_project_corpus_loads_completely():
     documents, failures = loaders.load_corpus(CORPUS)
     assert failures == [], f"the shipped corpus must load without failures: {failures}"
-    originals = sorted(SEEDS.glob("*.txt"))
+    originals = shared_files(SEEDS, "*.txt")
     assert len(documents) == len(originals), "one corpus document per seed"
     assert (CORPUS / "news").is_dir(), "corpus/news/ is where staff drop news"
 
@@ -130,7 +130,7 @@ def test_corpus_file_is_a_seed_with_a_truthful_header(path):
 @pytest.fixture
 def news_corpus(tmp_path: Path) -> Path:
     root = tmp_path / "corpus"
-    for path in NEWS_FIXTURES.glob("*.md"):
+    for path in shared_files(NEWS_FIXTURES, "*.md"):
         _write(root, f"news/{path.name}", path.read_bytes())
     return root
 

@@ -18,7 +18,7 @@ from assistant.loaders.metadata import (
     split_front_matter,
     title_from_text,
 )
-from tests.conftest import CORPUS, NEWS_FIXTURES
+from tests.conftest import CORPUS, NEWS_FIXTURES, shared_files
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_parse_date_refuses_ambiguous_or_impossible_dates(text):
     assert parse_date(text) is None, f"{text!r} is ambiguous or impossible and must give None"
 
 
-@pytest.mark.parametrize("path", sorted(NEWS_FIXTURES.glob("*.md")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", shared_files(NEWS_FIXTURES, "*.md"), ids=lambda p: p.name)
 def test_find_stamp_reads_the_published_label_of_each_fixture(path):
     stamp = find_stamp(path.read_text(encoding="utf-8"))
     assert stamp is not None, f"{path.name} has a 'Published:' label"

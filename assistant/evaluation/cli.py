@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import get_args
 
 from assistant import service
+from assistant.cli_edge import guarded
 from assistant.config import LLMSettings, Settings
-from assistant.errors import AssistantError, InputError
+from assistant.errors import InputError
 from assistant.evaluation.harness import TempStore, distractor_resources, run_eval
 from assistant.evaluation.items import EvalItem, load_items
 from assistant.evaluation.report import collect_machine_info, render_summary, write_report
@@ -100,24 +101,18 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, or bad arguments (argparse printed why)
         return exc.code if isinstance(exc.code, int) else 2
-    try:
+
+    def run_and_report() -> int:
         result = _run(args)
         title = f"CPMR Assistant evaluation: {Path(args.file).name}, backend {result.info.backend}"
         md_path, json_path = write_report(
             result, args.report, title=title, machine_info=collect_machine_info()
         )
-    except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"error: {exc.strerror or exc}: {exc.filename or args.report}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted: no report written", file=sys.stderr)
-        return 130
-    print(render_summary(result))
-    print(f"\nreport: {md_path}\n        {json_path}")
-    return 0
+        print(render_summary(result))
+        print(f"\nreport: {md_path}\n        {json_path}")
+        return 0
+
+    return guarded(run_and_report, fatal=1, interrupted="\ninterrupted: no report written")
 
 
 if __name__ == "__main__":
