@@ -8,7 +8,7 @@ from tests.conftest import ROOT, shared_file, shared_files
 
 
 def test_an_empty_shared_folder_fails_instead_of_yielding_no_tests(tmp_path):
-    with pytest.raises(pytest.fail.Exception, match="no \\*.md files"):
+    with pytest.raises(pytest.fail.Exception, match=r"no \*\.md files"):
         shared_files(tmp_path, "*.md")
 
 
