@@ -392,6 +392,26 @@ def test_load_corpus_reports_bad_files_and_loads_the_rest(tmp_path):
     assert "unsupported" in reasons["news/slides.pptx"], "an unreadable type is reported"
 
 
+def test_a_billion_laughs_header_fails_alone_and_the_rest_is_indexed(tmp_path):
+    from tests.test_metadata import BILLION_LAUGHS
+
+    shutil.copy(SEEDS / "000_50cd6e4ea66af44b.txt", tmp_path / "mission.txt")
+    _write(tmp_path, "news/laughs.md", BILLION_LAUGHS.encode())
+    documents, failures = loaders.load_corpus(tmp_path)
+    assert [d.doc_id for d in documents] == ["mission.txt"], "the good file still loads"
+    assert [f.path for f in failures] == ["news/laughs.md"], "the hostile header is reported"
+    assert "aliases" in failures[0].reason, failures[0].reason
+
+
+def test_a_stuffed_html_title_is_cut(tmp_path):
+    stuffed = " ".join(["CPMR grant scholarship tuition rector admission"] * 50)
+    body = " ".join(PAGE_SENTENCES[0])
+    page = f"<html><head><title>{stuffed}</title></head><body><p>{body}</p></body></html>"
+    _write(tmp_path, "news/stuffed.html", page.encode())
+    document = loaders.load_document(tmp_path / "news/stuffed.html", tmp_path)
+    assert len(document.title) <= 151, f"the title kept {len(document.title)} characters"
+
+
 def test_a_file_outside_the_corpus_is_refused(tmp_path):
     path = _write(tmp_path, "elsewhere/item.txt", "Item\nA sentence of the item.\n")
     with pytest.raises(DocumentError, match="not inside the corpus folder"):
