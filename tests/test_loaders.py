@@ -19,7 +19,7 @@ from assistant import loaders
 from assistant.errors import ConfigError, DocumentError, InputError
 from assistant.loaders.metadata import split_front_matter
 from assistant.text import normalize, split_sentences
-from tests.conftest import CORPUS, NEWS_FIXTURES, SHARED, shared_files
+from tests.conftest import CORPUS, NEWS_FIXTURES, ROOT, SHARED, shared_files
 
 SEEDS = SHARED / "seeds"
 FIXTURE_TITLES = {
@@ -308,6 +308,34 @@ def test_multi_page_pdf_knows_its_pages(tmp_path):
     assert not any(line.strip().isdigit() for line in document.text.splitlines()), (
         "page numbers are furniture"
     )
+
+
+def test_a_pdf_over_the_page_cap_is_refused_before_reading(tmp_path):
+    from assistant.loaders.pdf import read_pdf
+
+    with pytest.raises(DocumentError, match="PDF of 3 pages; at most 2"):
+        read_pdf(_pdf(PAGE_SENTENCES), max_pages=2)
+
+
+def test_a_pdf_that_reads_too_long_is_stopped(tmp_path):
+    from assistant.loaders.pdf import read_pdf
+
+    with pytest.raises(DocumentError, match="took longer than"):
+        read_pdf(_pdf(PAGE_SENTENCES), time_limit_s=0.0)
+    assert len(read_pdf(_pdf(PAGE_SENTENCES)).parts) == 3, "within the limits it is read"
+
+
+def test_the_installed_pypdf_has_the_denial_of_service_fixes():
+    """pyproject pins the release with pypdf's DoS fixes; the environment must honour it."""
+    import re
+    from importlib.metadata import version
+
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    floor = re.search(r'"pypdf>=([\d.]+)', pyproject)
+    assert floor, "pyproject.toml must pin a minimum pypdf"
+    assert tuple(int(p) for p in floor.group(1).split(".")) >= (7, 0, 0), "pin 7.0.0 or later"
+    installed = tuple(int(p) for p in version("pypdf").split(".")[:3])
+    assert installed >= (7, 0, 0), f"pypdf {version('pypdf')} predates the DoS fixes"
 
 
 def test_pdf_wrapped_lines_are_joined_and_title_falls_back_to_first_line(tmp_path):
