@@ -44,6 +44,14 @@ class EmbeddingSettings(BaseSettings):
     )
     batch_size: int = Field(32, ge=1, le=1024, description="Texts embedded per batch.")
     device: str = Field("cpu", description="Torch device for the embedding model.")
+    backend: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="'onnx' (ONNX Runtime, exported once from the bundled weights: the same "
+        "vectors, faster on a CPU) or 'torch' (sentence-transformers as is).",
+    )
+    onnx_dir: Path = Field(
+        Path(".data/onnx"), description="Folder caching the embedding model exported to ONNX."
+    )
 
 
 class StoreSettings(BaseSettings):
