@@ -242,11 +242,17 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
+        # A section's own ValidationError is titled with its class name; several sections
+        # share field names (max_tokens), so the field alone does not say which variable.
+        section = next((s for s in SECTIONS if s.__name__ == exc.title), None)
         problems = []
         for error in exc.errors():
             field = str(error["loc"][-1]) if error["loc"] else "?"
-            variable = next(
-                (env_names(s)[field] for s in SECTIONS if field in s.model_fields), field
-            )
+            if section is not None and field in section.model_fields:
+                variable = env_names(section)[field]
+            else:
+                variable = next(
+                    (env_names(s)[field] for s in SECTIONS if field in s.model_fields), field
+                )
             problems.append(f"{variable}: {error['msg']}")
         raise ConfigError("bad setting: " + "; ".join(problems)) from exc
