@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import get_args
 
 from assistant import service
+from assistant.cli_edge import guarded
 from assistant.config import LLMSettings, Settings
-from assistant.errors import AssistantError, InputError
+from assistant.errors import InputError
 from assistant.evaluation.compare import load_reports, write_comparison
 from assistant.evaluation.harness import TempStore, run_eval, temporary_store, with_backend
 from assistant.evaluation.items import EvalItem, load_items
@@ -195,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     if bool(args.files) == bool(args.from_reports) or (args.from_reports and not args.doc):
         print("error: give question files, or --from-reports DIR with --doc", file=sys.stderr)
         return 2
-    try:
+
+    def run_and_report() -> int:
         results = load_reports(args.from_reports) if args.from_reports else _run(args)
         if args.doc:
             path = write_comparison(
@@ -206,16 +208,13 @@ def main(argv: list[str] | None = None) -> int:
                 title="Evaluation: tune, held-out and dev side by side",
             )
             print(f"\ncomparison: {path}")
-    except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"error: {exc.strerror or exc}: {exc.filename or args.report}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted: the reports of finished files are written", file=sys.stderr)
-        return 130
-    return 0
+        return 0
+
+    return guarded(
+        run_and_report,
+        fatal=1,
+        interrupted="\ninterrupted: the reports of finished files are written",
+    )
 
 
 if __name__ == "__main__":
