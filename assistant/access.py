@@ -68,8 +68,18 @@ class _Database:
                 "Cannot create the folder for the staff database; set ASSISTANT_FEEDBACK_DB to "
                 "a writable location (the staff database sits beside it)."
             ) from exc
-        with self.transaction() as conn:
-            conn.executescript(_SCHEMA)
+        try:
+            with closing(sqlite3.connect(path, timeout=10)) as conn:
+                conn.executescript(_SCHEMA)  # commits on its own
+        except sqlite3.Error as exc:
+            raise self._unusable(exc) from exc
+
+    @staticmethod
+    def _unusable(exc: sqlite3.Error) -> StoreError:
+        return StoreError(
+            f"The staff database cannot be used ({exc}); check that the folder of "
+            "ASSISTANT_FEEDBACK_DB is writable."
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -85,10 +95,7 @@ class _Database:
                     raise
                 conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise StoreError(
-                f"The staff database cannot be used ({type(exc).__name__}); check that the "
-                "folder of ASSISTANT_FEEDBACK_DB is writable."
-            ) from exc
+            raise self._unusable(exc) from exc
 
 
 class LoginGuard:

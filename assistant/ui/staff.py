@@ -74,7 +74,9 @@ def _password_matches(given: str, secret: str) -> bool:
 
 def client_address() -> str:
     """The browser's address as the server sees it ('unknown' when Streamlit cannot tell)."""
-    return st.context.ip_address or "unknown"
+    address = st.context.ip_address
+    # Not a string when there is no browser connection (AppTest gives a mock).
+    return address if isinstance(address, str) and address else "unknown"
 
 
 def _audit(settings: Settings, action: str, detail: str) -> None:

@@ -29,7 +29,7 @@ from assistant.errors import (
     StoreError,
 )
 from assistant.feedback import FeedbackStore
-from assistant.ui.render import escape_markdown
+from assistant.ui.render import escape_markdown, without_locations
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,8 @@ def error_markdown(exc: BaseException, doing: str) -> str:
     if isinstance(exc, AssistantError):
         title = next((t for kind, t in _TITLES if isinstance(exc, kind)), "Something went wrong.")
         log.warning("%s while %s: %s", type(exc).__name__, doing, exc)
-        return f"**{title}** {escape_markdown(str(exc))}"
+        # The full message (with paths and addresses) is in the log line above.
+        return f"**{title}** {escape_markdown(without_locations(str(exc)))}"
     log.error("unexpected error while %s", doing, exc_info=exc)
     return (
         f"**Something went wrong while {doing}.** Please try again in a moment; if it keeps "
