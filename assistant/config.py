@@ -74,8 +74,31 @@ class StoreSettings(BaseSettings):
         validation_alias=AliasChoices("CHROMA_SSL", "ASSISTANT_STORE_SSL"),
         description="Use HTTPS to reach the Chroma server.",
     )
+    token: SecretStr = Field(
+        SecretStr(""),
+        validation_alias=AliasChoices("ASSISTANT_STORE_TOKEN", "CHROMA_CLIENT_AUTH_CREDENTIALS"),
+        description="Token sent to the Chroma server (or the authenticating proxy in front of "
+        "it), also read from CHROMA_CLIENT_AUTH_CREDENTIALS; empty = none.",
+    )
+    token_header: Literal["Authorization", "X-Chroma-Token"] = Field(
+        "Authorization",
+        validation_alias=AliasChoices(
+            "ASSISTANT_STORE_TOKEN_HEADER", "CHROMA_AUTH_TOKEN_TRANSPORT_HEADER"
+        ),
+        description="Header that carries the token: 'Authorization' (as 'Bearer <token>') or "
+        "'X-Chroma-Token'.",
+    )
     collection: str = Field(
         "cpmr", min_length=3, max_length=63, description="Chroma collection name."
+    )
+    server_connect_timeout: float = Field(
+        5.0, gt=0, le=120, description="Seconds to wait for a connection to the Chroma server."
+    )
+    server_timeout: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description="Seconds to wait for the Chroma server's reply (its own client waits forever).",
     )
 
 
@@ -140,6 +163,16 @@ class LLMSettings(BaseSettings):
         description="Key for the OpenAI-compatible server; never logged.",
     )
     timeout: float = Field(60.0, gt=0, le=600, description="Seconds to wait for the server.")
+    connect_timeout: float = Field(
+        5.0, gt=0, le=120, description="Seconds to wait for a connection to the server (openai)."
+    )
+    lock_timeout: float = Field(
+        60.0,
+        gt=0,
+        le=600,
+        description="Seconds a request waits for the local model, busy with another, before a "
+        "'busy' error.",
+    )
 
 
 class LimitSettings(BaseSettings):
@@ -148,6 +181,9 @@ class LimitSettings(BaseSettings):
     max_question_chars: int = Field(1000, ge=10, le=20000, description="Longest question accepted.")
     max_history_turns: int = Field(
         8, ge=0, le=100, description="Earlier turns considered for follow-up questions."
+    )
+    max_question_parts: int = Field(
+        3, ge=1, le=10, description="Most separate questions one message may ask at once."
     )
     max_upload_mb: float = Field(
         10.0, gt=0, le=200, description="Largest file a staff upload may be."
@@ -196,6 +232,42 @@ class StaffSettings(BaseSettings):
     )
 
 
+class ApiSettings(BaseSettings):
+    """The public HTTP API (`python -m assistant serve`) and its embeddable widget."""
+
+    model_config = _section("ASSISTANT_API_")
+
+    allowed_origins: str = Field(
+        "",
+        validation_alias=AliasChoices("ASSISTANT_ALLOWED_ORIGINS", "ASSISTANT_API_ALLOWED_ORIGINS"),
+        description="Comma-separated origins (https://www.example.edu) whose pages may use the "
+        "API; empty = none but the API's own demo page.",
+    )
+    rate_limit: str = Field(
+        "20/minute",
+        pattern=r"^\s*\d+\s*(/|per)\s*\d*\s*(second|minute|hour|day)s?\s*$",
+        description="Chat requests one client (IP address) may make, e.g. '20/minute'.",
+    )
+    concurrency: int = Field(
+        2, ge=1, le=64, description="Answers computed at the same time per server process."
+    )
+    queue: int = Field(
+        8, ge=0, le=1000, description="Requests that may wait for a free answer slot; more get 503."
+    )
+    max_body_bytes: int = Field(
+        65536, ge=1024, le=10_000_000, description="Largest request body accepted."
+    )
+    max_turns: int = Field(
+        20, ge=0, le=200, description="Most earlier turns a chat request may carry."
+    )
+    max_history_bytes: int = Field(
+        32768, ge=0, le=10_000_000, description="Most UTF-8 bytes of history a request may carry."
+    )
+    retry_after: int = Field(
+        5, ge=1, le=3600, description="Seconds a client is told to wait after a 503 (Retry-After)."
+    )
+
+
 def _default_threads() -> int:
     return max(1, os.cpu_count() or 1)
 
@@ -214,6 +286,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     staff: StaffSettings = Field(default_factory=StaffSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @property
     def llm_threads(self) -> int:
@@ -230,6 +303,7 @@ SECTIONS: tuple[type[BaseSettings], ...] = (
     LLMSettings,
     LimitSettings,
     StaffSettings,
+    ApiSettings,
 )
 
 
