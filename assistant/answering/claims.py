@@ -47,9 +47,7 @@ _MODALS = {
     "ought": "obligation",
 }
 # Verbs whose infinitive complement has not happened yet ("plans to open", "is going to open").
-_PROSPECTIVE_VERBS = frozenset(
-    {"plan", "intend", "expect", "schedule", "go", "hope", "propose"}
-)
+_PROSPECTIVE_VERBS = frozenset({"plan", "intend", "expect", "schedule", "go", "hope", "propose"})
 # Words that date a thing in the future whatever the verb ("the next meeting", "soon").
 _PROSPECTIVE_WORDS = frozenset({"next", "upcoming", "forthcoming", "future", "soon", "plan"})
 _NEGATORS = frozenset(
@@ -169,8 +167,8 @@ def modality_problem(claim: Doc, quotes: Sequence[Doc]) -> str | None:
     for doc in quotes:
         q_classes, q_scoped = _modality(doc)
         quote_classes |= q_classes
-        for lemma, cls in q_scoped.items():
-            quote_scoped.setdefault(lemma, set()).update(cls)
+        for lemma, kinds in q_scoped.items():
+            quote_scoped.setdefault(lemma, set()).update(kinds)
         factual |= {_lemma(t) for t in doc if t.pos_ == "VERB" and _lemma(t) not in q_scoped}
     added = classes - quote_classes
     if added:
@@ -180,8 +178,8 @@ def modality_problem(claim: Doc, quotes: Sequence[Doc]) -> str | None:
         if t.pos_ != "VERB" or lemma not in quote_scoped or lemma in factual:
             continue
         if not scoped.get(lemma, set()) & quote_scoped[lemma]:
-            cls = "/".join(sorted(quote_scoped[lemma]))
-            return f"states {t.text!r} as fact where the cited passage gives it as {cls}"
+            named = "/".join(sorted(quote_scoped[lemma]))
+            return f"states {t.text!r} as fact where the cited passage gives it as {named}"
     return None
 
 
@@ -237,9 +235,9 @@ def meta_problem(claim: Doc, quotes: Sequence[Doc]) -> str | None:
         t.lower_ for doc in quotes for t in doc
     }
     for t in claim:
-        if t.pos_ in {"NOUN", "PRON", "ADV", "ADP"} and _lemma(t) in _META_WORDS:
-            if _lemma(t) not in quote_words:
-                return f"talks about the sources or the answer ({t.text!r}) instead of answering"
+        lemma = _lemma(t)
+        if t.pos_ in {"NOUN", "PRON", "ADV", "ADP"} and lemma in _META_WORDS - quote_words:
+            return f"talks about the sources or the answer ({t.text!r}) instead of answering"
     return None
 
 
@@ -280,15 +278,15 @@ def _clause_verb(token: Token) -> Token | None:
 
 
 def _subject(verb: Token) -> Token | None:
-    """The verb's subject; a conjoined or infinitive verb shares its head's, and a relative
-    clause's subject is the noun it describes ("universities that joined ...")."""
+    """The verb's subject. A conjoined, infinitive or participle verb shares its head's; a
+    relative clause's is the noun it describes ("universities that joined ...")."""
     for _ in range(8):
         for child in verb.children:
             if child.dep_ in _SUBJECTS:
                 if child.tag_ in {"WDT", "WP"} and verb.dep_ == "relcl":
                     return verb.head
                 return child
-        if verb.dep_ in {"conj", "xcomp"} and verb.head.i != verb.i:
+        if verb.dep_ in {"conj", "xcomp", "advcl"} and verb.head.i != verb.i:
             verb = verb.head
         elif verb.dep_ in {"relcl", "acl"}:
             return verb.head
@@ -302,20 +300,26 @@ def _opens_clause(token: Token) -> bool:
     and a conjoined verb without its own subject ("organises ... and hosts") do not."""
     if token.pos_ not in {"VERB", "AUX"} or token.dep_ in {"aux", "auxpass", "xcomp"}:
         return False
-    if token.dep_ == "conj":
+    if token.dep_ in {"conj", "advcl"}:  # "..., highlighting cooperation" shares the subject
         return any(c.dep_ in _SUBJECTS for c in token.children)
     return True
+
+
+def _within(token: Token) -> set[int]:
+    """The token and its dependents, leaving out the clauses nested in them."""
+    out: set[int] = set()
+    stack = [token]
+    while stack:
+        t = stack.pop()
+        out.add(t.i)
+        stack.extend(c for c in t.children if not _opens_clause(c))
+    return out
 
 
 def _clause(verb: Token) -> set[int]:
     """The words of one clause: the verb's dependents, not those of clauses nested in it,
     plus its subject (shared with the verb it is conjoined to)."""
-    out: set[int] = set()
-    stack = [verb]
-    while stack:
-        t = stack.pop()
-        out.add(t.i)
-        stack.extend(c for c in t.children if not _opens_clause(c))
+    out = _within(verb)
     subject = _subject(verb)
     if subject is not None:
         out.update(x.i for x in subject.subtree)
@@ -330,7 +334,7 @@ def _phrase(token: Token) -> set[int]:
         head.head.pos_ in _NOMINAL
     ):
         head = head.head
-    return {x.i for x in head.subtree if _clause_verb(x) is None or _clause_verb(x) == _clause_verb(head)}
+    return _within(head)
 
 
 def _number_phrases(doc: Doc) -> dict[str, list[tuple[str, set[str]]]]:
