@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,7 +20,8 @@ from pydantic import BaseModel, ValidationError
 
 from assistant import service
 from assistant.answering import retrieved_for_display
-from assistant.errors import AssistantError, InputError
+from assistant.cli_edge import guarded
+from assistant.errors import InputError
 from assistant.types import Answer, ChatTurn
 
 log = logging.getLogger("assistant")
@@ -179,25 +180,3 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     )
     args = build_parser().parse_args(argv)
     return guarded(lambda: int(args.run(args, out or sys.stdout)))
-
-
-def guarded(action: Callable[[], int], *, fatal: int = 2, interrupted: str = "interrupted") -> int:
-    """Run a command at the edge: an AssistantError becomes one line on stderr and the `fatal`
-    status, anything unexpected too (with a hint to set ASSISTANT_DEBUG=1 for the traceback)."""
-    try:
-        return action()
-    except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return fatal
-    except KeyboardInterrupt:
-        print(interrupted, file=sys.stderr)
-        return 130
-    except Exception as exc:
-        if os.environ.get("ASSISTANT_DEBUG"):
-            raise
-        log.debug("unexpected failure", exc_info=True)
-        print(
-            f"error: unexpected {type(exc).__name__}: {exc} (set ASSISTANT_DEBUG=1 for details)",
-            file=sys.stderr,
-        )
-        return fatal

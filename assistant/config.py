@@ -44,6 +44,14 @@ class EmbeddingSettings(BaseSettings):
     )
     batch_size: int = Field(32, ge=1, le=1024, description="Texts embedded per batch.")
     device: str = Field("cpu", description="Torch device for the embedding model.")
+    backend: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="'onnx' (ONNX Runtime, exported once from the bundled weights: the same "
+        "vectors, faster on a CPU) or 'torch' (sentence-transformers as is).",
+    )
+    onnx_dir: Path = Field(
+        Path(".data/onnx"), description="Folder caching the embedding model exported to ONNX."
+    )
 
 
 class StoreSettings(BaseSettings):
@@ -65,6 +73,20 @@ class StoreSettings(BaseSettings):
         False,
         validation_alias=AliasChoices("CHROMA_SSL", "ASSISTANT_STORE_SSL"),
         description="Use HTTPS to reach the Chroma server.",
+    )
+    token: SecretStr = Field(
+        SecretStr(""),
+        validation_alias=AliasChoices("ASSISTANT_STORE_TOKEN", "CHROMA_CLIENT_AUTH_CREDENTIALS"),
+        description="Token sent to the Chroma server (or the authenticating proxy in front of "
+        "it), also read from CHROMA_CLIENT_AUTH_CREDENTIALS; empty = none.",
+    )
+    token_header: Literal["Authorization", "X-Chroma-Token"] = Field(
+        "Authorization",
+        validation_alias=AliasChoices(
+            "ASSISTANT_STORE_TOKEN_HEADER", "CHROMA_AUTH_TOKEN_TRANSPORT_HEADER"
+        ),
+        description="Header that carries the token: 'Authorization' (as 'Bearer <token>') or "
+        "'X-Chroma-Token'.",
     )
     collection: str = Field(
         "cpmr", min_length=3, max_length=63, description="Chroma collection name."
@@ -220,11 +242,17 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
+        # A section's own ValidationError is titled with its class name; several sections
+        # share field names (max_tokens), so the field alone does not say which variable.
+        section = next((s for s in SECTIONS if s.__name__ == exc.title), None)
         problems = []
         for error in exc.errors():
             field = str(error["loc"][-1]) if error["loc"] else "?"
-            variable = next(
-                (env_names(s)[field] for s in SECTIONS if field in s.model_fields), field
-            )
+            if section is not None and field in section.model_fields:
+                variable = env_names(section)[field]
+            else:
+                variable = next(
+                    (env_names(s)[field] for s in SECTIONS if field in s.model_fields), field
+                )
             problems.append(f"{variable}: {error['msg']}")
         raise ConfigError("bad setting: " + "; ".join(problems)) from exc

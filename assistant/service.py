@@ -123,8 +123,14 @@ def ask_stream(
     resources = resources or load_resources(settings)
     settings = resources.settings
     question = _validated(question, history, settings)
-    recent = tuple(history)[-settings.limits.max_history_turns :] if history else ()
+    recent = recent_turns(history, settings.limits.max_history_turns)
     yield from resources.answerer.stream(question, recent)
+
+
+def recent_turns(history: Sequence[ChatTurn], limit: int) -> tuple[ChatTurn, ...]:
+    """The last `limit` turns of a conversation; none at all when `limit` is 0."""
+    # history[-0:] is the whole list, so 0 needs its own case.
+    return tuple(history)[-limit:] if limit > 0 else ()
 
 
 def ask(

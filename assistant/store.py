@@ -69,9 +69,40 @@ def _location(settings: Settings) -> str:
     return f"the Chroma store in {settings.paths.chroma_dir}"
 
 
+def _client_settings(settings: Settings) -> ChromaSettings:
+    """Chroma client settings; with a token, Chroma's own token provider sends it on every
+    request (Chroma 1.x servers authenticate nothing themselves: a proxy in front checks it,
+    see docs/deployment.md)."""
+    token = settings.store.token.get_secret_value()
+    if not (settings.store.host and token):
+        return ChromaSettings(anonymized_telemetry=False)
+    return ChromaSettings(
+        anonymized_telemetry=False,
+        chroma_client_auth_provider="chromadb.auth.token_authn.TokenAuthClientProvider",
+        chroma_client_auth_credentials=token,
+        chroma_auth_token_transport_header=settings.store.token_header,
+    )
+
+
+def _refused(exc: Exception) -> bool:
+    """True when the server (or its proxy) turned the request away for its credentials."""
+    text = str(exc).lower()
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status in (401, 403) or any(
+        word in text for word in ("401", "403", "unauthorized", "forbidden")
+    )
+
+
+_REFUSED_HINT = (
+    "the Chroma server refused the request's credentials: set ASSISTANT_STORE_TOKEN "
+    "(or CHROMA_CLIENT_AUTH_CREDENTIALS) to the server's token, and "
+    "ASSISTANT_STORE_TOKEN_HEADER if it expects X-Chroma-Token"
+)
+
+
 def _connector(settings: Settings) -> Callable[[], ClientAPI]:
     """A function that opens a client for the configured store, raising StoreError."""
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    chroma_settings = _client_settings(settings)
     store = settings.store
     if store.host:
         hint = (
@@ -92,6 +123,8 @@ def _connector(settings: Settings) -> Callable[[], ClientAPI]:
                 path=str(settings.paths.chroma_dir), settings=chroma_settings
             )
         except _CHROMA_FAILURES as exc:
+            if store.host and _refused(exc):
+                raise StoreError(f"cannot open {_location(settings)}: {_REFUSED_HINT}") from exc
             raise StoreError(f"cannot open {_location(settings)}: {_reason(exc)}. {hint}") from exc
 
     return connect
@@ -245,6 +278,8 @@ class VectorStore:
         except AssistantError:
             raise
         except _CHROMA_FAILURES as exc:
+            if not self._embedded and _refused(exc):
+                raise StoreError(f"{self._location} failed to {action}: {_REFUSED_HINT}") from exc
             raise StoreError(
                 f"{self._location} failed to {action}: {_reason(exc)}. Check that it is "
                 f"running and reachable; if the problem persists, {REBUILD_HINT}"

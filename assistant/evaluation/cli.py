@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import get_args
 
 from assistant import service
+from assistant.cli_edge import guarded
 from assistant.config import LLMSettings, Settings
-from assistant.errors import AssistantError, InputError
+from assistant.errors import InputError
 from assistant.evaluation.compare import write_comparison
 from assistant.evaluation.harness import TempStore, run_eval, temporary_store, with_backend
 from assistant.evaluation.items import EvalItem, load_items
@@ -185,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, or bad arguments (argparse printed why)
         return exc.code if isinstance(exc.code, int) else 2
-    try:
+
+    def run_and_report() -> int:
         results = _run(args)
         if args.doc:
             path = write_comparison(
@@ -196,16 +198,13 @@ def main(argv: list[str] | None = None) -> int:
                 title="Evaluation: tune, held-out and dev side by side",
             )
             print(f"\ncomparison: {path}")
-    except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"error: {exc.strerror or exc}: {exc.filename or args.report}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted: the reports of finished files are written", file=sys.stderr)
-        return 130
-    return 0
+        return 0
+
+    return guarded(
+        run_and_report,
+        fatal=1,
+        interrupted="\ninterrupted: the reports of finished files are written",
+    )
 
 
 if __name__ == "__main__":
