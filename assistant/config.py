@@ -91,6 +91,15 @@ class StoreSettings(BaseSettings):
     collection: str = Field(
         "cpmr", min_length=3, max_length=63, description="Chroma collection name."
     )
+    server_connect_timeout: float = Field(
+        5.0, gt=0, le=120, description="Seconds to wait for a connection to the Chroma server."
+    )
+    server_timeout: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description="Seconds to wait for the Chroma server's reply (its own client waits forever).",
+    )
 
 
 class ChunkingSettings(BaseSettings):
@@ -154,6 +163,16 @@ class LLMSettings(BaseSettings):
         description="Key for the OpenAI-compatible server; never logged.",
     )
     timeout: float = Field(60.0, gt=0, le=600, description="Seconds to wait for the server.")
+    connect_timeout: float = Field(
+        5.0, gt=0, le=120, description="Seconds to wait for a connection to the server (openai)."
+    )
+    lock_timeout: float = Field(
+        60.0,
+        gt=0,
+        le=600,
+        description="Seconds a request waits for the local model, busy with another, before a "
+        "'busy' error.",
+    )
 
 
 class LimitSettings(BaseSettings):
@@ -163,11 +182,50 @@ class LimitSettings(BaseSettings):
     max_history_turns: int = Field(
         8, ge=0, le=100, description="Earlier turns considered for follow-up questions."
     )
+    max_question_parts: int = Field(
+        3, ge=1, le=10, description="Most separate questions one message may ask at once."
+    )
     max_upload_mb: float = Field(
         10.0, gt=0, le=200, description="Largest file a staff upload may be."
     )
     admin_password: SecretStr = Field(
         SecretStr(""), description="Enables the staff page when set; compared in constant time."
+    )
+
+
+class ApiSettings(BaseSettings):
+    """The public HTTP API (`python -m assistant serve`) and its embeddable widget."""
+
+    model_config = _section("ASSISTANT_API_")
+
+    allowed_origins: str = Field(
+        "",
+        validation_alias=AliasChoices("ASSISTANT_ALLOWED_ORIGINS", "ASSISTANT_API_ALLOWED_ORIGINS"),
+        description="Comma-separated origins (https://www.example.edu) whose pages may use the "
+        "API; empty = none but the API's own demo page.",
+    )
+    rate_limit: str = Field(
+        "20/minute",
+        pattern=r"^\s*\d+\s*(/|per)\s*\d*\s*(second|minute|hour|day)s?\s*$",
+        description="Chat requests one client (IP address) may make, e.g. '20/minute'.",
+    )
+    concurrency: int = Field(
+        2, ge=1, le=64, description="Answers computed at the same time per server process."
+    )
+    queue: int = Field(
+        8, ge=0, le=1000, description="Requests that may wait for a free answer slot; more get 503."
+    )
+    max_body_bytes: int = Field(
+        65536, ge=1024, le=10_000_000, description="Largest request body accepted."
+    )
+    max_turns: int = Field(
+        20, ge=0, le=200, description="Most earlier turns a chat request may carry."
+    )
+    max_history_bytes: int = Field(
+        32768, ge=0, le=10_000_000, description="Most UTF-8 bytes of history a request may carry."
+    )
+    retry_after: int = Field(
+        5, ge=1, le=3600, description="Seconds a client is told to wait after a 503 (Retry-After)."
     )
 
 
@@ -188,6 +246,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @property
     def llm_threads(self) -> int:
@@ -203,6 +262,7 @@ SECTIONS: tuple[type[BaseSettings], ...] = (
     AnswerSettings,
     LLMSettings,
     LimitSettings,
+    ApiSettings,
 )
 
 

@@ -20,7 +20,7 @@ from assistant.embeddings import Embedder
 from assistant.errors import InputError
 from assistant.llm import ChatBackend, load_chat_backend
 from assistant.loaders.files import resolve_in_corpus
-from assistant.retrieval import HybridRetriever
+from assistant.retrieval import HybridRetriever, split_question
 from assistant.store import VectorStore, open_store
 from assistant.types import (
     Answer,
@@ -100,6 +100,14 @@ def _validated(question: str, history: Sequence[ChatTurn], settings: Settings) -
     for turn in history:
         if len(turn.content) > 20 * limit:
             raise InputError("An earlier message of the conversation is too long to use.")
+    # Each part of a question is retrieved and answered on its own, so the parts bound the
+    # work one message can cause.
+    parts = len(split_question(question))
+    most = settings.limits.max_question_parts
+    if parts > most:
+        raise InputError(
+            f"The message asks {parts} questions at once; ask at most {most} per message."
+        )
     return question
 
 

@@ -33,7 +33,7 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError, NotFoundError
 
 from assistant.config import Settings
-from assistant.errors import AssistantError, StoreError
+from assistant.errors import AssistantError, StoreError, UnavailableError
 from assistant.types import Chunk, DocumentInfo
 
 log = logging.getLogger(__name__)
@@ -115,8 +115,12 @@ def _connector(settings: Settings) -> Callable[[], ClientAPI]:
     def connect() -> ClientAPI:
         try:
             if store.host:
-                return chromadb.HttpClient(
-                    host=store.host, port=store.port, ssl=store.ssl, settings=chroma_settings
+                return _timed_http_client(
+                    lambda: chromadb.HttpClient(
+                        host=store.host, port=store.port, ssl=store.ssl, settings=chroma_settings
+                    ),
+                    httpx.Timeout(store.server_timeout, connect=store.server_connect_timeout),
+                    _location(settings),
                 )
             settings.paths.chroma_dir.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(
@@ -128,6 +132,41 @@ def _connector(settings: Settings) -> Callable[[], ClientAPI]:
             raise StoreError(f"cannot open {_location(settings)}: {_reason(exc)}. {hint}") from exc
 
     return connect
+
+
+def _timed_http_client(
+    create: Callable[[], ClientAPI], timeout: httpx.Timeout, location: str
+) -> ClientAPI:
+    """An HttpClient whose requests time out. Chroma's client makes its HTTP session with no
+    timeout at all (a hung server blocks a caller forever) and already talks to the server
+    while it is constructed, so construction runs under a deadline in a helper thread and
+    the session gets the timeout afterwards."""
+    deadline = (timeout.connect or 0) + (timeout.read or 0)
+    box: list[ClientAPI | BaseException] = []
+
+    def build() -> None:
+        try:
+            box.append(create())
+        except BaseException as exc:
+            box.append(exc)
+
+    worker = threading.Thread(target=build, name="chroma-connect", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if not box:
+        raise UnavailableError(
+            f"{location} did not answer within {deadline:g} s; check that it is running "
+            "(ASSISTANT_STORE_SERVER_TIMEOUT sets how long to wait)"
+        )
+    if isinstance(box[0], BaseException):
+        raise box[0]
+    client = box[0]
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = timeout
+    else:
+        log.warning("cannot set timeouts on Chroma's HTTP client; a hung server may block")
+    return client
 
 
 def _evict_cached_system(client: ClientAPI) -> None:
@@ -277,6 +316,11 @@ class VectorStore:
             yield
         except AssistantError:
             raise
+        except httpx.TimeoutException as exc:
+            raise UnavailableError(
+                f"{self._location} did not answer in time while trying to {action}; "
+                "try again shortly"
+            ) from exc
         except _CHROMA_FAILURES as exc:
             if not self._embedded and _refused(exc):
                 raise StoreError(f"{self._location} failed to {action}: {_REFUSED_HINT}") from exc
