@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant import indexing, loaders
-from assistant.answering import Answerer
+from assistant.answering import Answerer, claims
 from assistant.config import Settings, load_settings
 from assistant.embeddings import Embedder
 from assistant.errors import InputError
@@ -84,6 +84,9 @@ def load_resources(
     if with_chat_model and settings.llm.backend != "extractive":
         report("Loading the chat model", 2, 3)
         backend = load_chat_backend(settings.llm, threads=settings.llm_threads)
+        # Model-written sentences are parsed by verification; load the parser with the
+        # models rather than on a user's first question.
+        claims.load_parser()
     report("Ready", 3, 3)
     return Resources(settings, embedder, store, retriever, backend)
 
