@@ -31,3 +31,7 @@ class ModelError(AssistantError):
 
 class InputError(AssistantError):
     """A request is malformed, empty or too large."""
+
+
+class UnavailableError(AssistantError):
+    """A needed component is busy or not answering in time; the same request may work later."""

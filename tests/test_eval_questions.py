@@ -17,7 +17,7 @@ import pytest
 
 from assistant.evaluation.items import load_items
 from assistant.text import normalize
-from tests.conftest import NEWS_FIXTURES, ROOT
+from tests.conftest import NEWS_FIXTURES, ROOT, shared_files
 
 EVAL = ROOT / "eval"
 KINDS = (
@@ -149,10 +149,8 @@ def test_injection_fixture_items_forbid_its_claim(questions: list[dict[str, Any]
 
 
 def test_news_fixtures_are_the_shared_ones() -> None:
-    if not NEWS_FIXTURES.is_dir():
-        pytest.skip("../shared/news-fixtures is not present on this machine")
     ours = {p.name: p.read_bytes() for p in (EVAL / "news").glob("*.md")}
-    shared = {p.name: p.read_bytes() for p in NEWS_FIXTURES.glob("*.md")}
+    shared = {p.name: p.read_bytes() for p in shared_files(NEWS_FIXTURES, "*.md")}
     assert ours == shared, "eval/news must be a verbatim copy of shared/news-fixtures"
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from assistant.answering.features import Candidate, candidate_features, is_heading
 from assistant.answering.questions import Reading
 from assistant.answering.scorer import Scorer
+from assistant.injection import addresses_ai
 from assistant.text import Span, is_latin, split_sentences, words
 from assistant.types import Chunk, RetrievedChunk
 
@@ -32,10 +33,11 @@ _LATER_CHUNK_POSITION = 8
 def admissible(sentence: str) -> bool:
     """Whether a sentence may serve as evidence at all.
 
-    This is the one place for filters on what a source sentence may be used for (for
-    example, text that addresses an AI system rather than a reader is data, never evidence).
+    This is the one place for filters on what a source sentence may be used for. Text that
+    addresses an AI system rather than a reader is data, never evidence, even when it reached
+    the index (an index built by an older cleaner, a new disguise in a long line).
     """
-    return len(words(sentence)) >= _MIN_WORDS
+    return len(words(sentence)) >= _MIN_WORDS and not addresses_ai(sentence)
 
 
 @dataclass(frozen=True)

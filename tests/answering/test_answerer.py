@@ -122,6 +122,26 @@ def test_supported_sentence_is_kept_and_invented_marker_removed(resources):
     assert "[7]" not in answer.text and generated[0].citations == (1,), answer.text
 
 
+@pytest.mark.parametrize(
+    "planted",
+    [
+        "Next year, ASRMU will run dozens of joint medical science projects [1].",
+        "ASRMU does not run dozens of joint medical science projects each year [1].",
+        "As the passage says, ASRMU runs dozens of joint medical science projects [1].",
+        "Dozens, joint projects, medical science, ASRMU, each year [1].",
+    ],
+)
+def test_sentence_that_shifts_tense_negation_or_talks_about_the_text_is_dropped(resources, planted):
+    res = _with_backend(resources, [planted])
+    answer = service.ask(
+        "How many joint medical science projects does ASRMU run each year?", resources=res
+    )
+    assert all(s.origin != "generated" for s in answer.sentences), (
+        f"a sentence word overlap cannot fault, but the parse can, was shown: {answer.text}"
+    )
+    assert "dozens" in answer.text.casefold(), "the evidence is quoted instead"
+
+
 def test_repeated_sentences_are_cut(resources):
     line = "Each year, ASRMU runs dozens of joint medical science projects [1]. "
     res = _with_backend(resources, [line * 6])
@@ -182,13 +202,11 @@ def news_resources(tmp_path_factory, embedder):
 
     from assistant.retrieval import HybridRetriever
     from assistant.store import open_store
-    from tests.conftest import CORPUS, NEWS_FIXTURES, make_settings
+    from tests.conftest import CORPUS, NEWS_FIXTURES, make_settings, shared_files
 
-    if not NEWS_FIXTURES.is_dir():
-        pytest.skip("the shared news fixtures are not beside the project")
     base = tmp_path_factory.mktemp("news")
     shutil.copytree(CORPUS, base / "corpus")
-    for item in NEWS_FIXTURES.glob("*.md"):
+    for item in shared_files(NEWS_FIXTURES, "*.md"):
         shutil.copy(item, base / "corpus" / "news" / item.name)
     settings = make_settings(base)
     store = open_store(settings, embedder.model_id, embedder.dimension)
