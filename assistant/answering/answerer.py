@@ -46,12 +46,13 @@ from assistant.config import Settings
 from assistant.embeddings import Embedder
 from assistant.llm import ChatBackend
 from assistant.retrieval import ChunkFilter, HybridRetriever
-from assistant.text import normalize, split_sentences
+from assistant.text import normalize, split_sentences, terms
 from assistant.types import (
     Answer,
     AnswerEvent,
     AnswerSentence,
     ChatTurn,
+    Chunk,
     Citation,
     RetrievedChunk,
     SentenceEvent,
@@ -64,6 +65,8 @@ from assistant.types import (
 log = logging.getLogger(__name__)
 
 _MAX_UNSUPPORTED_IN_A_ROW = 2
+# How many of the best sentences are searched for the list a list question asks for.
+_LIST_SEARCH = 5
 # How each composed part is recorded: built sentences and quotes are claims that are checked;
 # labels, the scope reply and refusals are the assistant's own words and state no fact.
 _ORIGINS: dict[str, SentenceOrigin] = {
@@ -238,6 +241,10 @@ class Answerer:
             )
         )
 
+    def _document(self, doc_id: str) -> list[Chunk]:
+        """Every chunk of one document, from the store's contents (for a list that runs on)."""
+        return [c for c in self.retriever.lexical_index().chunks if c.doc_id == doc_id]
+
     def _known(self, term: str) -> bool:
         """Whether the indexed sources use a term at all (an unseen term has the top IDF)."""
         index = self.retriever.lexical_index()
@@ -250,7 +257,15 @@ class Answerer:
         chosen = selection.chosen
         best = chosen[0]
         if reading.wants_list:
-            items = compose.list_items(best, selection.evidence)
+            # The list may hang off another of the best sentences than the very best.
+            items: list[Evidence] = []
+            for candidate in [*chosen, *selection.evidence[:_LIST_SEARCH]]:
+                items = compose.list_items(
+                    candidate, selection.evidence, self._document(candidate.chunk.doc_id)
+                )
+                if items:
+                    best = candidate
+                    break
             if items:
                 lead = [e for e in chosen if e.chunk.doc_id == best.chunk.doc_id][:1]
                 intro = self._intro_of(best, items)
@@ -259,7 +274,7 @@ class Answerer:
                     head = [compose.Part(lead[0].text, (lead[0],), "quote")]
                 return head + [compose.Part(e.text, (e,), "item") for e in items]
         if reading.compares:
-            side_by_side = compose.comparison(reading, chosen)
+            side_by_side = compose.comparison(reading, chosen, selection.evidence)
             if side_by_side:
                 return side_by_side
         parts: list[compose.Part] = []
@@ -389,6 +404,7 @@ class Answerer:
                 vectors=self.vectors,
                 idf=idf,
                 scorer=self.scorer,
+                known=self._known,
             )
             all_evidence.extend(scored.evidence)
             if values is None or scored.answerability > probability:
@@ -441,7 +457,9 @@ class Answerer:
             opening = self.retriever.opening_chunk(hit.chunk.doc_id) or hit.chunk
             lead = candidates_of([RetrievedChunk(chunk=opening, score=hit.score)], headings=True)
             if lead:
-                chosen.append(lead[0][0])
+                # The headline: the opening line that says most of what the title says.
+                title = set(terms(opening.title))
+                chosen.append(max(lead, key=lambda pair: len(title & set(terms(pair[0].text))))[0])
         return _Selection(dated[:top_k], chosen, chosen, bool(chosen), 1.0 if chosen else 0.0)
 
     def _event(

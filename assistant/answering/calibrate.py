@@ -27,7 +27,14 @@ import numpy as np
 
 from assistant.answering.answerer import Answerer
 from assistant.answering.questions import Reading, is_small_talk, standalone_question
-from assistant.answering.scorer import SET_FEATURES, WEIGHTS_PATH, Scorer, load_scorer
+from assistant.answering.scorer import (
+    PRIOR_FEATURE,
+    SET_FEATURES,
+    WEIGHTS_PATH,
+    Linear,
+    Scorer,
+    load_scorer,
+)
 from assistant.answering.training import fit_linear
 from assistant.evaluation.items import EvalItem, load_items
 from assistant.evaluation.metrics import is_correct
@@ -36,6 +43,7 @@ from assistant.types import AnswerEvent
 GAPS = (1.0, 2.0, 3.0)
 _FALSE_REFUSAL_COST = 1.2
 _FOLDS = 5
+_FLOOR_MARGIN = 1.0
 _SEED = 7
 
 
@@ -50,7 +58,7 @@ def set_rows(answerer: Answerer, items: Sequence[EvalItem]) -> tuple[np.ndarray,
         query = standalone_question(item.question, item.history)
         selection = answerer._select(item.question, query, reading, item.history)
         values = selection.set_values
-        rows.append(values if values is not None else np.zeros(len(SET_FEATURES)))
+        rows.append(values if values is not None else np.zeros(len(SET_FEATURES) + 1))
         labels.append(float(item.answerable))
     return np.vstack(rows), np.asarray(labels)
 
@@ -103,23 +111,42 @@ def cross_validated(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     probs = np.zeros(len(y))
     folds = StratifiedKFold(n_splits=_FOLDS, shuffle=True, random_state=_SEED)
     for train, test in folds.split(x, y):
-        model = fit_linear(x[train], y[train], SET_FEATURES, _SEED, c=_C)
+        model = fit_linear(x[train], y[train], TUNE_FEATURES, _SEED, c=_C, signs=SIGNS)
         probs[test] = 1.0 / (1.0 + np.exp(-model.logits(x[test])))
     return probs
 
 
 # Strong regularisation: a few hundred items fit 15 weights.
 _C = 0.3
+# Every signal of answerability counts for it, except the kind asked for being absent.
+TUNE_FEATURES = (*SET_FEATURES, PRIOR_FEATURE)
+SIGNS = tuple(-1 if name == "kind_missing" else 1 for name in TUNE_FEATURES)
 
 
-def calibrate(answerer: Answerer, scorer: Scorer, items: Sequence[EvalItem]) -> Scorer:
-    open_scorer = replace(scorer, threshold=-1.0)
+def calibrate(
+    answerer: Answerer, scorer: Scorer, items: Sequence[EvalItem], gaps: Sequence[float] = GAPS
+) -> Scorer:
+    # The SQuAD model stays as the prior; its logit is one more feature of the tune model, so
+    # that what SQuAD taught (a question about nothing here is unanswerable) is kept while the
+    # tune items teach the near misses.
+    prior = scorer.prior or scorer.answerable
+    # Until the tune model exists, answerability is the prior's (weight 1 on its logit).
+    passthrough = Linear(
+        TUNE_FEATURES,
+        np.zeros(len(TUNE_FEATURES)),
+        np.ones(len(TUNE_FEATURES)),
+        np.eye(len(TUNE_FEATURES))[-1],
+        0.0,
+    )
+    open_scorer = replace(scorer, threshold=-1.0, prior=prior, answerable=passthrough, floor=None)
     answerer.scorer = open_scorer
     x, y = set_rows(answerer, items)
-    answerable_model = fit_linear(x, y, SET_FEATURES, _SEED, c=_C)
+    # A margin below the least answerable-looking answerable tune item (in prior logits).
+    floor = float(x[y == 1, -1].min()) - _FLOOR_MARGIN
+    answerable_model = fit_linear(x, y, TUNE_FEATURES, _SEED, c=_C, signs=SIGNS)
     probs = cross_validated(x, y)
     results: list[dict[str, float]] = []
-    for gap in GAPS:
+    for gap in gaps:
         answerer.scorer = replace(open_scorer, gap=gap)
         correct = correct_when_answered(answerer, items)
         threshold, utility = best_threshold(list(probs), [bool(v) for v in y], correct)
@@ -132,6 +159,8 @@ def calibrate(answerer: Answerer, scorer: Scorer, items: Sequence[EvalItem]) -> 
     meta["tune_answerability_auc_cross_validated"] = round(_auc(probs, y), 4)
     return replace(
         scorer,
+        prior=prior,
+        floor=floor,
         answerable=answerable_model,
         threshold=chosen["threshold"],
         gap=chosen["gap"],
@@ -151,12 +180,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file", type=Path)
     parser.add_argument("--weights", type=Path, default=WEIGHTS_PATH)
+    parser.add_argument("--gaps", type=float, nargs="+", default=list(GAPS))
     args = parser.parse_args(argv)
     items = load_items(args.file)
     resources = service.load_resources(with_chat_model=False)
     scorer = load_scorer(args.weights)
     answerer = Answerer(resources.settings, resources.retriever, resources.embedder, None, scorer)
-    calibrated = calibrate(answerer, scorer, items)
+    calibrated = calibrate(answerer, scorer, items, args.gaps)
     calibrated.save(args.weights)
     print(json.dumps({k: calibrated.meta[k] for k in ("calibration",)}, indent=1))
     print(f"threshold {calibrated.threshold:.4f} gap {calibrated.gap}")

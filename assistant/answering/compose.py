@@ -22,11 +22,14 @@ from assistant.answering.features import (
 from assistant.answering.questions import Asks, Reading
 from assistant.answering.wording import examples, say
 from assistant.text import STOPWORDS, numbers, split_sentences, terms, words
+from assistant.types import Chunk
 
 _ENUMERATED_RE = re.compile(r"^\s*(?:\d{1,3}[.)]|[a-zA-Z][.)]|[-•*–·▪●]|[ivxIVX]{1,4}[.)])\s*")
 _LEAD_IN_RE = re.compile(r"(:|\bthe following|\bas follows|\binclud\w*)\s*$", re.IGNORECASE)
 _MAX_LIST_ITEMS = 15
-_MAX_ANSWER_WORDS = 14
+_SHORT_SENTENCE_WORDS = 20
+_MIN_CLAUSE_WORDS = 5
+_CLAUSE_RE = re.compile(r"[,;:]\s+|\s+[–—-]\s+|\s+(?=which\b|while\b|whereas\b)")
 _EXPANSION_POOL = 10
 _PER_REPORT = 2
 # Amounts: a number with its unit or currency next to it ("600,000 som", "$2 million").
@@ -137,46 +140,85 @@ def lead_sentence(
         return None
     if reading.asks is Asks.ANY or not chosen:
         return None
-    span = _answer_span(chosen[0].text, reading)
-    if not span or len(words(span)) > _MAX_ANSWER_WORDS:
+    best = chosen[0]
+    span = _answer_span(best.text, reading)
+    if not span or len(words(best.text)) <= _SHORT_SENTENCE_WORDS:
         return None
-    if span.rstrip(".") == chosen[0].text.rstrip("."):
+    clause = clause_with(best.text, span)
+    if clause is None:
         return None
-    return Part(say("short_answer", reading.language, answer=span), (chosen[0],), "lead")
+    return Part(clause, (best,), "lead")
 
 
-def list_items(best: Evidence, pool: Sequence[Evidence]) -> list[Evidence]:
+def clause_with(sentence: str, span: str) -> str | None:
+    """The clause of a long sentence that holds `span`, verbatim (extended by the next clause
+    while it is too short to say anything), as a sentence of its own; None when that clause
+    would be the whole sentence."""
+    at = sentence.find(span)
+    if at < 0:
+        return None
+    cuts = [0, *(m.end() for m in _CLAUSE_RE.finditer(sentence)), len(sentence)]
+    start = max(c for c in cuts if c <= at)
+    later = [c for c in cuts if c >= at + len(span)]
+    end = later[0]
+    while len(words(sentence[start:end])) < _MIN_CLAUSE_WORDS and end < len(sentence):
+        end = next((c for c in later if c > end), len(sentence))
+    clause = sentence[start:end].strip(" ,;:–-")
+    if len(words(clause)) >= len(words(sentence)) - 2 or len(words(clause)) < _MIN_CLAUSE_WORDS:
+        return None
+    return clause[0].upper() + clause[1:] + ("" if clause.endswith(".") else ".")
+
+
+def list_items(
+    best: Evidence, pool: Sequence[Evidence], document: Sequence[Chunk] = ()
+) -> list[Evidence]:
     """The whole list that `best` belongs to, in document order: the enumerated (or bulleted)
-    sentences of its chunk around it, or the items after a lead-in ending in a colon."""
-    spans = split_sentences(best.chunk.text)
-    index = best.index
-    by_text = {e.text: e for e in pool if e.chunk.chunk_id == best.chunk.chunk_id}
+    sentences around it, or the items after a lead-in ending in a colon. `document` (the
+    chunks of its document, in order) lets a list run across chunk boundaries."""
+    chunks = sorted(document, key=lambda c: c.index) if document else [best.chunk]
+    if all(c.chunk_id != best.chunk.chunk_id for c in chunks):
+        chunks = [best.chunk]
+    sequence: list[Evidence] = []
+    seen: set[str] = set()
+    by_text = {e.text: e for e in pool}
+    at = -1
+    for chunk in chunks:
+        for i, span in enumerate(split_sentences(chunk.text)):
+            if chunk.chunk_id == best.chunk.chunk_id and i == best.index:
+                at = (
+                    len(sequence)
+                    if span.text not in seen
+                    else next(j for j, e in enumerate(sequence) if e.text == span.text)
+                )
+            if span.text in seen:
+                continue
+            seen.add(span.text)
+            sequence.append(
+                by_text.get(span.text)
+                or Evidence(chunk=chunk, span=span, rank=best.rank, score=best.score, index=i)
+            )
+    if at < 0:
+        return []
 
     def item_at(i: int) -> bool:
-        return 0 <= i < len(spans) and is_list_item(spans[i].text)
+        return 0 <= i < len(sequence) and is_list_item(sequence[i].text)
 
-    if item_at(index):
-        start = index
+    if item_at(at):
+        start = at
         while item_at(start - 1):
             start -= 1
-        end = index
+        end = at
         while item_at(end + 1):
             end += 1
     elif _LEAD_IN_RE.search(best.text):
-        start = end = index + 1
+        start = end = at + 1
         while item_at(end + 1):
             end += 1
         if not item_at(start):
             return []
     else:
         return []
-    items: list[Evidence] = []
-    for i in range(start, min(end, start + _MAX_LIST_ITEMS - 1) + 1):
-        span = spans[i]
-        items.append(
-            by_text.get(span.text)
-            or Evidence(chunk=best.chunk, span=span, rank=best.rank, score=best.score, index=i)
-        )
+    items = sequence[start : min(end, start + _MAX_LIST_ITEMS - 1) + 1]
     return items if len(items) >= 2 else []
 
 

@@ -63,6 +63,7 @@ class Scored:
     answerability: float
     answerable: bool
     set_values: np.ndarray | None = None  # the answerability model's input (for calibration)
+    rows: np.ndarray | None = None  # candidate features, in `evidence` order (for fitting)
 
 
 class VectorCache:
@@ -136,6 +137,7 @@ def gather_evidence(
     idf: Callable[[str], float],
     scorer: Scorer,
     threshold: float | None = None,
+    known: Callable[[str], bool] | None = None,
 ) -> Scored:
     """Score every candidate sentence of `retrieved` for the question, best first.
 
@@ -147,6 +149,15 @@ def gather_evidence(
     pairs = candidates_of(retrieved)
     if not pairs:
         return Scored([], 0.0, False)
+    # A name the sources never use (anywhere, not only in what was retrieved) cannot be
+    # answered about: "Which university partnered with <a name found nowhere>?"
+    # Likewise a yes/no question about a thing the sources never mention cannot be confirmed
+    # ("Does the centre offer <a thing named nowhere>?").
+    rarest = reading.rarest(idf)
+    unknown_name = known is not None and (
+        any(not known(n) for n in reading.names)
+        or (reading.yes_no and rarest is not None and not known(rarest))
+    )
     cands = [c for _, c in pairs]
     with_similarity = is_latin(reading.question)
     if with_similarity:
@@ -180,7 +191,8 @@ def gather_evidence(
         )
         for i in order
     ]
-    return Scored(evidence, probability, probability >= limit, values)
+    answerable = probability >= limit and not unknown_name
+    return Scored(evidence, probability, answerable, values, rows[order])
 
 
 def rerank(

@@ -72,7 +72,7 @@ CONTACT_RE = re.compile(
     re.IGNORECASE,
 )
 NAME_RE = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’.-]+|\b[A-Z]{2,}\b")
-_HEADING_END_RE = re.compile(r"[.!?;:…\"”»)]$")
+_HEADING_END_RE = re.compile(r"[.!?;:…\"”»]$")
 _MAX_HEADING_WORDS = 14
 
 

@@ -43,6 +43,7 @@ SET_FEATURES: tuple[str, ...] = (
     "kind_found_near_top",
     "rarest_anywhere",
 )
+PRIOR_FEATURE = "squad_answerability"
 _TOP_FEATURES = {
     "top_similarity": "similarity",
     "top_coverage": "coverage",
@@ -99,6 +100,13 @@ class Scorer:
     meta: dict[str, object]
     # How far (in ranker logits) below the best sentence another may be and still be quoted.
     gap: float = 1.0
+    # The answerability model fitted on SQuAD, when `answerable` is the one fitted on the tune
+    # split on top of it: its logit is then the tune model's last feature (`PRIOR_FEATURE`).
+    prior: Linear | None = None
+    # Below this prior logit nothing retrieved is about the question at all (the weather on
+    # Mars): declined whatever the tune model says, which never saw such questions. Set by
+    # `calibrate` below every answerable tune item's prior logit.
+    floor: float | None = None
 
     def rank_scores(self, rows: np.ndarray, *, with_similarity: bool = True) -> np.ndarray:
         """A logit per candidate row (rows follow `features.FEATURES`)."""
@@ -113,10 +121,13 @@ class Scorer:
         script) those features take their training mean, so they neither raise nor lower the
         verdict."""
         values = set_features(rows, scores)
+        base = self.prior or self.answerable
         if not with_similarity:
-            for i, name in enumerate(self.answerable.features):
+            for i, name in enumerate(SET_FEATURES):
                 if "similarity" in name:
-                    values[i] = self.answerable.mean[i]
+                    values[i] = base.mean[i]
+        if self.prior is not None:
+            values = np.append(values, self.prior.logits(values[None, :])[0])
         return values
 
     def answerability(
@@ -126,14 +137,18 @@ class Scorer:
         return self.answerability_of(self.set_values(rows, scores, with_similarity=with_similarity))
 
     def answerability_of(self, values: np.ndarray) -> float:
+        if self.prior is not None and self.floor is not None and values[-1] < self.floor:
+            return 0.0
         return _sigmoid(float(self.answerable.logits(values[None, :])[0]))
 
     def to_dict(self) -> dict[str, object]:
         return {
             "ranker": {"full": self.full.to_dict(), "lexical": self.lexical.to_dict()},
             "answerable": self.answerable.to_dict(),
+            **({"prior": self.prior.to_dict()} if self.prior is not None else {}),
             "threshold": round(self.threshold, 6),
             "gap": round(self.gap, 6),
+            **({"floor": round(self.floor, 6)} if self.floor is not None else {}),
             "meta": self.meta,
         }
 
@@ -181,6 +196,8 @@ def from_dict(data: dict[str, object]) -> Scorer:
         threshold=float(data["threshold"]),  # type: ignore[arg-type]
         meta=dict(data.get("meta", {})),  # type: ignore[call-overload]
         gap=float(data.get("gap", 1.0)),  # type: ignore[arg-type]
+        prior=Linear.from_dict(data["prior"]) if "prior" in data else None,  # type: ignore[arg-type]
+        floor=float(data["floor"]) if "floor" in data else None,  # type: ignore[arg-type]
     )
 
 

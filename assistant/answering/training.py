@@ -204,17 +204,49 @@ def build(sample: Sample, embed: Embed, seed: int) -> Built:
 
 
 def fit_linear(
-    x: np.ndarray, y: np.ndarray, features: Sequence[str], seed: int, *, c: float = 1.0
+    x: np.ndarray,
+    y: np.ndarray,
+    features: Sequence[str],
+    seed: int,
+    *,
+    c: float = 1.0,
+    signs: Sequence[int] | None = None,
 ) -> Linear:
-    """A standardised L2 logistic regression (scikit-learn, lbfgs: deterministic)."""
-    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+    """A standardised L2 logistic regression (scikit-learn, lbfgs: deterministic).
 
+    With `signs` (+1, -1 or 0 per feature) the weights are constrained to that sign (scipy's
+    L-BFGS-B with bounds): a monotone model, in which more evidence never lowers the score.
+    Fitted on a few hundred items, an unconstrained model turns collinear features into
+    weights of opposite signs and then misjudges inputs unlike its training items (a question
+    about nothing in the sources)."""
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
-    model = LogisticRegression(C=c, max_iter=2000, random_state=seed)
-    model.fit((x - mean) / scale, y)
-    return Linear(tuple(features), mean, scale, model.coef_[0].copy(), float(model.intercept_[0]))
+    z = (x - mean) / scale
+    if signs is None:
+        from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+
+        model = LogisticRegression(C=c, max_iter=2000, random_state=seed)
+        model.fit(z, y)
+        return Linear(
+            tuple(features), mean, scale, model.coef_[0].copy(), float(model.intercept_[0])
+        )
+    from scipy.optimize import minimize  # type: ignore[import-untyped]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        logits = z @ w[:-1] + w[-1]
+        p = 1.0 / (1.0 + np.exp(-logits))
+        eps = 1e-12
+        value = -np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))
+        value += 0.5 * float(w[:-1] @ w[:-1]) / (c * len(y))
+        grad_logits = (p - y) / len(y)
+        grad = np.append(z.T @ grad_logits + w[:-1] / (c * len(y)), grad_logits.sum())
+        return float(value), grad
+
+    bounds = [(0.0, None) if s > 0 else (None, 0.0) if s < 0 else (None, None) for s in signs]
+    bounds.append((None, None))
+    result = minimize(loss, np.zeros(len(features) + 1), jac=True, method="L-BFGS-B", bounds=bounds)
+    return Linear(tuple(features), mean, scale, result.x[:-1].copy(), float(result.x[-1]))
 
 
 def _columns(names: Sequence[str]) -> list[int]:
@@ -333,6 +365,7 @@ def train(
         "squad_train": evaluate(built, scorer),
         "seconds": round(time.perf_counter() - started, 1),
     }
+    # The answerability model is SQuAD's again until `calibrate` fits the tune model over it.
     scorer = Scorer(scorer.full, scorer.lexical, scorer.answerable, threshold, meta, gap)
     scorer.save(out)
     load_scorer.cache_clear()

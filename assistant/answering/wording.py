@@ -61,11 +61,6 @@ WORDS: dict[str, dict[str, str]] = {
         "ru": "{acronym} означает {expansion}.",
         "ky": "{acronym} — бул {expansion}.",
     },
-    "short_answer": {
-        "en": "In short: {answer}.",
-        "ru": "Коротко: {answer}.",
-        "ky": "Кыскасы: {answer}.",
-    },
 }
 
 # Three questions the sources answer, offered with the scope reply; kept as plain examples

@@ -16,9 +16,12 @@ from assistant.types import Chunk
 
 HARBOUR = (
     "The Northern Harbour Authority (NHA) runs the old port. "
-    "The new lighthouse was opened on 14 March 2019 by the harbour master. "
-    "It cost 2.5 million euros, paid by the city. "
-    "Visitors can write to info@harbour.example for guided tours."
+    "After years of delays caused by storms and a dispute over the plans, the new lighthouse "
+    "was opened on 14 March 2019 by the harbour master, who thanked the volunteers. "
+    "Paid for by the city and by a fund of local shipowners, the tower cost 2.5 million euros "
+    "in total, twice the first estimate. "
+    "Visitors who want a guided tour of the lamp room can write to info@harbour.example, "
+    "the office answers within a week."
 )
 DUTIES = (
     "The wardens have the following duties:\n"
@@ -53,12 +56,16 @@ def _evidence(chunk: Chunk, contains: str, score: float = 1.0) -> Evidence:
     ("question", "sentence", "lead"),
     [
         ("What does NHA stand for?", "NHA", "NHA stands for Northern Harbour Authority."),
-        ("When did the new lighthouse open?", "lighthouse", "In short: 14 March 2019."),
-        ("How much did the lighthouse cost?", "cost", "In short: 2.5 million euros."),
+        (
+            "When did the new lighthouse open?",
+            "lighthouse",
+            "The new lighthouse was opened on 14 March 2019 by the harbour master.",
+        ),
+        ("How much did the tower cost?", "cost", "The tower cost 2.5 million euros in total."),
         (
             "What e-mail address takes tour requests?",
             "Visitors",
-            "In short: info@harbour.example.",
+            "Visitors who want a guided tour of the lamp room can write to info@harbour.example.",
         ),
     ],
 )
@@ -70,6 +77,12 @@ def test_lead_sentence_names_the_thing_in_the_evidence_words(embedder, question,
     assert verdict.supported, (part.text, verdict.reasons)
 
 
+def test_a_short_sentence_needs_no_lead():
+    chunk = _chunk("The ferry left on 2 May 2020.")
+    evidence = _evidence(chunk, "ferry")
+    assert compose.lead_sentence(Reading.of("When did the ferry leave?"), [evidence]) is None
+
+
 def test_no_lead_when_the_evidence_lacks_the_kind_asked_for():
     evidence = _evidence(_chunk(HARBOUR), "Authority")
     assert compose.lead_sentence(Reading.of("When did the port close?"), [evidence]) is None
@@ -77,8 +90,11 @@ def test_no_lead_when_the_evidence_lacks_the_kind_asked_for():
 
 
 def test_name_lead_skips_names_the_question_already_uses():
-    chunk = _chunk(DUTIES, "reserve.txt", "Dune reserve")
-    evidence = _evidence(chunk, "founded")
+    text = (
+        "The reserve, which covers the dunes north of the village and the marsh beyond them, "
+        "was founded in the spring of 1971 by Marta Kowalczyk, a teacher from the town."
+    )
+    evidence = _evidence(_chunk(text, "reserve.txt", "Dune reserve"), "founded")
     part = compose.lead_sentence(Reading.of("Who founded the reserve?"), [evidence])
     assert part is not None and "Marta Kowalczyk" in part.text, part
 

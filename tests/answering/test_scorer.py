@@ -49,7 +49,8 @@ def test_features_cover_rare_terms_and_the_kind_asked_for():
 
 def test_committed_weights_load_and_rank_the_covering_sentence_first():
     scorer = load_scorer()
-    assert scorer.full.features == FEATURES and scorer.answerable.features == SET_FEATURES
+    assert scorer.full.features == FEATURES
+    assert scorer.answerable.features[: len(SET_FEATURES)] == SET_FEATURES
     assert 0.0 <= scorer.threshold <= 1.0, scorer.threshold
     rows = _rows(
         "When did the lighthouse ferry start?",
@@ -141,3 +142,18 @@ def test_threshold_separates_answerable_from_unanswerable():
     threshold, utility = best_threshold(probs, answerable, correct)
     assert 0.6 < threshold < 0.7, threshold
     assert utility == 2 + 3, utility
+
+
+def test_monotone_fit_keeps_the_signs_it_is_given():
+    from assistant.answering.training import fit_linear
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3))
+    # The second feature truly lowers the odds, the third is noise correlated with the first.
+    x[:, 2] = x[:, 0] + rng.normal(scale=0.1, size=200)
+    y = (x[:, 0] - x[:, 1] + rng.normal(scale=0.5, size=200) > 0).astype(float)
+    model = fit_linear(x, y, ("a", "b", "c"), 0, signs=(1, 1, 1))
+    assert (model.coef >= 0).all(), model.coef
+    assert model.coef[1] == pytest.approx(0.0, abs=1e-6), "a harmful feature gets no weight"
+    free = fit_linear(x, y, ("a", "b", "c"), 0)
+    assert free.coef[1] < 0, free.coef

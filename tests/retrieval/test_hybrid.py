@@ -3,8 +3,6 @@
 import json
 import re
 
-import pytest
-
 from assistant.retrieval import ChunkFilter
 from assistant.types import ChatTurn
 from tests.conftest import DEV_SET, shared_file
