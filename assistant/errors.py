@@ -31,3 +31,7 @@ class ModelError(AssistantError):
 
 class InputError(AssistantError):
     """A request is malformed, empty or too large."""
+
+
+class IndexBusyError(AssistantError):
+    """Another process is writing the index and did not finish in time."""

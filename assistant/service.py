@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from assistant.embeddings import Embedder
 from assistant.errors import InputError
 from assistant.llm import ChatBackend, load_chat_backend
 from assistant.loaders.files import resolve_in_corpus
+from assistant.locking import index_lock
 from assistant.retrieval import HybridRetriever
 from assistant.store import VectorStore, open_store
 from assistant.types import (
@@ -141,6 +143,13 @@ def ask(
     raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
 
 
+def writing_index(settings: Settings, purpose: str) -> AbstractContextManager[None]:
+    """The index lock: one writer at a time across processes (see `assistant.locking`)."""
+    return index_lock(
+        settings.index_lock_file, timeout=settings.index.lock_timeout, purpose=purpose
+    )
+
+
 def require_corpus(corpus_dir: Path) -> None:
     """Raise a ConfigError that says what to do when the corpus folder is missing."""
     indexing.require_corpus_dir(corpus_dir)
@@ -157,20 +166,26 @@ def build_index(
     """Bring the store in line with the corpus folder: add, replace and remove documents.
 
     Unchanged documents (same content hash) are skipped; a bad file is reported in
-    `IndexReport.failures` and every other file is still indexed.
+    `IndexReport.failures` and every other file is still indexed. Holds the index lock.
+
+    Raises:
+        IndexBusyError: another process kept the index lock for the whole wait.
     """
     resources = resources or load_resources(settings, with_chat_model=False, rebuild=rebuild)
     started = time.perf_counter()
-    corpus = corpus_dir or resources.settings.paths.corpus_dir
+    settings = resources.settings
+    corpus = corpus_dir or settings.paths.corpus_dir
     require_corpus(corpus)
-    report = indexing.sync_corpus(
-        corpus,
-        resources.store,
-        resources.embedder,
-        resources.settings.chunking,
-        rebuild=rebuild,
-        progress=progress,
-    )
+    with writing_index(settings, "indexing"):
+        report = indexing.sync_corpus(
+            corpus,
+            resources.store,
+            resources.embedder,
+            settings.chunking,
+            rebuild=rebuild,
+            progress=progress,
+            write_batch=settings.index.write_batch,
+        )
     resources.retriever.refresh()
     log.info("indexed in %.1f s", time.perf_counter() - started)
     return report
@@ -197,10 +212,18 @@ def get_document(
 
 
 def remove_document(doc_id: str, *, resources: Resources, corpus_dir: Path | None = None) -> None:
-    """Delete a document's file from the corpus and its chunks from the store."""
+    """Delete a document's file from the corpus and its chunks from the store.
+
+    Takes the index lock, so an indexing run in progress (which read the file before it was
+    deleted) cannot bring the document back.
+
+    Raises:
+        IndexBusyError: another process kept the index lock for the whole wait.
+    """
     root = corpus_dir or resources.settings.paths.corpus_dir
-    loaders.delete_corpus_file(root, doc_id)
-    resources.store.delete_documents([doc_id])
+    with writing_index(resources.settings, "removing a document"):
+        loaders.delete_corpus_file(root, doc_id)
+        resources.store.delete_documents([doc_id])
     resources.retriever.refresh()
 
 

@@ -231,9 +231,13 @@ def test_another_model_is_refused_until_rebuild(settings, store, embedder):
         assert embedder.model_id in str(caught.value), "the message names the model in use"
     assert store.count() == len(chunks), "a refused open must not touch the index"
     rebuilt = open_store(settings, "another-model", embedder.dimension, rebuild=True)
-    assert rebuilt.is_empty(), "a rebuild starts from an empty collection"
+    assert rebuilt.count() == len(chunks), "opening for a rebuild keeps the live index whole"
     assert rebuilt.model_id == "another-model"
+    rebuilt.start_rebuild()
     rebuilt.upsert_chunks(chunks[:1], embedder.embed([chunks[0].embedding_text()]))
+    assert store.count() == len(chunks), "readers see the old index until the switch"
+    rebuilt.finish_rebuild()
+    assert rebuilt.count() == 1, "after the switch the rebuilt index is live"
     with pytest.raises(StoreError, match="another-model"):
         open_store(settings, embedder.model_id, embedder.dimension)
 
