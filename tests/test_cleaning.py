@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.cleaning import clean_text, is_injection, normalize_whitespace, strip_injections
+from assistant.loaders.cleaning import (
+    clean_text,
+    is_injection,
+    normalize_whitespace,
+    strip_injections,
+)
 from assistant.text import normalize, split_sentences
 from tests.conftest import NEWS_FIXTURES, SHARED
 

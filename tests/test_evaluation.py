@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from assistant import service
+from assistant.answering.verification import check_sentence
 from assistant.citations import with_markers
 from assistant.embeddings import Embedder
 from assistant.errors import InputError
@@ -25,7 +26,6 @@ from assistant.evaluation.items import EvalItem, load_items, parse_items
 from assistant.evaluation.metrics import SentenceChecker
 from assistant.evaluation.report import MachineInfo, collect_machine_info, write_report
 from assistant.types import Answer, AnswerSentence, Chunk, Citation, RetrievedChunk, Timings
-from assistant.verification import check_sentence
 from tests.conftest import DEV_SET, make_settings
 
 KAZNU_CHUNK = (

@@ -17,7 +17,7 @@ from reportlab.pdfgen import canvas
 
 from assistant import loaders
 from assistant.errors import ConfigError, DocumentError, InputError
-from assistant.metadata import split_front_matter
+from assistant.loaders.metadata import split_front_matter
 from assistant.text import normalize, split_sentences
 from tests.conftest import CORPUS, NEWS_FIXTURES, SHARED
 

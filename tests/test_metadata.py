@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from assistant.errors import DocumentError
-from assistant.metadata import (
+from assistant.loaders.metadata import (
     FrontMatter,
     date_from_filename,
     find_stamp,

@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-from assistant import service, verification
+from assistant import service
+from assistant.answering import verification
 from assistant.config import PathSettings, Settings
 from assistant.errors import AssistantError, InputError
 from assistant.evaluation.grading import error_item, score_item

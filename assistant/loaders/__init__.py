@@ -16,8 +16,13 @@ import logging
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
-from assistant.cleaning import clean_text, is_injection, normalize_whitespace, strip_injections
 from assistant.errors import DocumentError, InputError
+from assistant.loaders.cleaning import (
+    clean_text,
+    is_injection,
+    normalize_whitespace,
+    strip_injections,
+)
 from assistant.loaders.extraction import Extraction
 from assistant.loaders.files import (
     NEWS_FOLDER,
@@ -33,10 +38,10 @@ from assistant.loaders.files import (
     visible_files,
     write_atomically,
 )
+from assistant.loaders.metadata import date_from_filename, title_from_text
 from assistant.loaders.pdf import read_pdf
 from assistant.loaders.plaintext import read_text
 from assistant.loaders.webpage import read_html
-from assistant.metadata import date_from_filename, title_from_text
 from assistant.types import Document, FileFailure, PageSpan
 
 __all__ = [

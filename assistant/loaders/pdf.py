@@ -20,7 +20,7 @@ from pypdf import PdfReader
 
 from assistant.errors import DocumentError
 from assistant.loaders.extraction import Extraction, Part
-from assistant.metadata import find_stamp
+from assistant.loaders.metadata import find_stamp
 
 _ENDS_CLAUSE = re.compile(r"[.!?:;…][\"'”’»)\]]*$")
 _PAGE_NUMBER = re.compile(

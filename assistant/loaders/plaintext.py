@@ -6,7 +6,7 @@ from assistant.errors import DocumentError
 from assistant.loaders.decoding import decode_text
 from assistant.loaders.extraction import Extraction, Part
 from assistant.loaders.markdown import inline_to_text, markdown_to_text
-from assistant.metadata import FrontMatter, find_stamp, first_heading, split_front_matter
+from assistant.loaders.metadata import FrontMatter, find_stamp, first_heading, split_front_matter
 
 
 def read_text(data: bytes, *, markdown: bool) -> Extraction:

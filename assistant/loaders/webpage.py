@@ -18,7 +18,7 @@ import trafilatura
 
 from assistant.loaders.decoding import declared_charset, decode_text
 from assistant.loaders.extraction import Extraction, Part
-from assistant.metadata import find_stamp, parse_date
+from assistant.loaders.metadata import find_stamp, parse_date
 
 _SKIPPED = frozenset({"script", "style", "noscript", "template", "svg", "nav", "head"})
 _BLOCKS = frozenset(

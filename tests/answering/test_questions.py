@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.questions import (
+from assistant.answering.questions import (
     AnswerType,
     QuestionProfile,
     acronym_expansion,
@@ -71,7 +71,7 @@ def test_yes_no_question_focuses_on_its_rarest_term():
 
 
 def test_proper_names_skip_the_first_word_but_keep_acronyms():
-    from assistant.questions import proper_names
+    from assistant.answering.questions import proper_names
 
     assert proper_names("Which Kazakh university partnered with Harvard?") == ("kazakh", "harvard")
     assert proper_names("CPMR offers what?") == ("cpmr",)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.verification import check_sentence, is_verbatim
+from assistant.answering.verification import check_sentence, is_verbatim
 
 QUOTE = (
     "ASRMU was established ten years ago by Sechenov University and Harbin Medical University, "

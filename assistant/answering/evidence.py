@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from assistant.questions import (
+from assistant.answering.questions import (
     TYPE_CHECKS,
     AnswerType,
     QuestionProfile,

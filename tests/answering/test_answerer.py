@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from assistant import prompts, service
+from assistant import service
+from assistant.answering import prompts
 from assistant.types import AnswerEvent, SentenceEvent, StatusEvent
 from tests.fakes import FakeChatBackend
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.metadata import is_date_stamp
+from assistant.loaders.metadata import is_date_stamp
 from assistant.text import Span, split_sentences
 
 # Sentence-final punctuation, allowing closing quotes and brackets after it.

@@ -20,16 +20,18 @@ from datetime import date
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from assistant import citations, prompts
-from assistant.config import Settings
-from assistant.embeddings import Embedder
-from assistant.evidence import (
+from assistant import citations
+from assistant.answering import prompts
+from assistant.answering.evidence import (
     Evidence,
     choose_evidence,
     gather_evidence,
     is_answerable,
     rerank,
 )
+from assistant.answering.verification import check_sentence
+from assistant.config import Settings
+from assistant.embeddings import Embedder
 from assistant.llm import ChatBackend
 from assistant.retrieval import (
     ChunkFilter,
@@ -51,7 +53,6 @@ from assistant.types import (
     StreamEvent,
     Timings,
 )
-from assistant.verification import check_sentence
 
 log = logging.getLogger(__name__)
 

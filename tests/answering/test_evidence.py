@@ -1,7 +1,7 @@
 """Key-term coverage, one of the signals behind the decision to decline."""
 
-from assistant.evidence import coverage
-from assistant.questions import key_terms
+from assistant.answering.evidence import coverage
+from assistant.answering.questions import key_terms
 
 
 def test_rare_missing_term_sinks_coverage():

@@ -1,0 +1,83 @@
+"""Hybrid retrieval: the dense (Chroma) and lexical (BM25) rankings of one store, fused.
+
+Dense search finds paraphrases; BM25 finds names, numbers and rare words that a 384-dim
+embedding blurs. Reciprocal rank fusion (`fusion.py`) combines them.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from assistant.config import RetrievalSettings
+from assistant.embeddings import Embedder
+from assistant.errors import IndexNotBuiltError
+from assistant.retrieval.filters import ChunkFilter
+from assistant.retrieval.fusion import fuse
+from assistant.retrieval.lexical import LexicalIndex
+from assistant.store import VectorStore
+from assistant.types import Chunk, RetrievedChunk
+
+
+class HybridRetriever:
+    """Dense + BM25 retrieval over one store, fused with weighted reciprocal rank fusion."""
+
+    def __init__(self, store: VectorStore, embedder: Embedder, settings: RetrievalSettings) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self._lexical: LexicalIndex | None = None
+        self._revision: str | None = None
+        self._lock = threading.Lock()
+
+    def refresh(self) -> None:
+        """Forget the lexical index; the next query rebuilds it from the store."""
+        with self._lock:
+            self._lexical = None
+            self._revision = None
+
+    def lexical_index(self) -> LexicalIndex:
+        """The BM25 index for the store's current revision (rebuilt when the store changed)."""
+        revision = self.store.revision()
+        with self._lock:
+            if self._lexical is None or revision != self._revision:
+                self._lexical = LexicalIndex(self.store.all_chunks())
+                self._revision = revision
+            return self._lexical
+
+    def opening_chunk(self, doc_id: str) -> Chunk | None:
+        """The first chunk of a document (its headline and lead), from the store's contents."""
+        chunks = [c for c in self.lexical_index().chunks if c.doc_id == doc_id]
+        return min(chunks, key=lambda c: c.index) if chunks else None
+
+    def retrieve(
+        self, query: str, *, k: int | None = None, where: ChunkFilter | None = None
+    ) -> list[RetrievedChunk]:
+        """The `k` best chunks for `query`, best first.
+
+        Args:
+            query: a standalone question (see `standalone_question`).
+            k: how many to return; defaults to the `top_k` setting.
+            where: a metadata filter, applied to both rankings.
+
+        Raises:
+            IndexNotBuiltError: the store holds nothing yet.
+        """
+        k = k or self.settings.top_k
+        if self.store.is_empty():
+            raise IndexNotBuiltError(
+                "the document index is empty: run `python index.py` to index the corpus"
+            )
+        n = self.settings.candidates
+        dense = self.store.query(
+            self.embedder.embed_query(query), n, where.to_chroma() if where else None
+        )
+        lexical = self.lexical_index().search(query, n * 4 if where else n)
+        if where:
+            lexical = [(c, s) for c, s in lexical if where.matches(c)][:n]
+        return fuse(
+            dense,
+            lexical,
+            dense_weight=self.settings.dense_weight,
+            lexical_weight=self.settings.lexical_weight,
+            rrf_k=self.settings.rrf_k,
+        )[:k]
