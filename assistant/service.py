@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant import indexing, loaders
+from assistant import consistency, indexing, loaders
 from assistant.answering import Answerer
 from assistant.config import Settings, load_settings
 from assistant.embeddings import Embedder
@@ -189,6 +189,48 @@ def build_index(
     resources.retriever.refresh()
     log.info("indexed in %.1f s", time.perf_counter() - started)
     return report
+
+
+def verify_index(
+    *, resources: Resources, corpus_dir: Path | None = None
+) -> consistency.Verification:
+    """Check the store against the corpus folder (`index.py --verify`); writes nothing.
+
+    Holds the index lock so that a run in progress is not mistaken for damage.
+    """
+    settings = resources.settings
+    corpus = corpus_dir or settings.paths.corpus_dir
+    require_corpus(corpus)
+    with writing_index(settings, "verifying the index"):
+        return consistency.verify(corpus, resources.store)
+
+
+def repair_index(
+    *,
+    resources: Resources,
+    corpus_dir: Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> consistency.Verification:
+    """Fix what `verify_index` finds (`index.py --repair`); returns the check after repairing."""
+    settings = resources.settings
+    corpus = corpus_dir or settings.paths.corpus_dir
+    require_corpus(corpus)
+
+    def reindex(doc_ids: set[str]) -> IndexReport:
+        return indexing.sync_corpus(
+            corpus,
+            resources.store,
+            resources.embedder,
+            settings.chunking,
+            progress=progress,
+            write_batch=settings.index.write_batch,
+            force=doc_ids,
+        )
+
+    with writing_index(settings, "repairing the index"):
+        result = consistency.repair(corpus, resources.store, reindex)
+    resources.retriever.refresh()
+    return result
 
 
 def list_documents(*, resources: Resources) -> list[DocumentInfo]:

@@ -586,6 +586,16 @@ class VectorStore:
             self._delete_strays(space, gone)
             space.docs.delete(ids=ids)
 
+    def delete_records(self, record_ids: Sequence[str]) -> None:
+        """Delete chunk records by id (repairs of records no reader sees)."""
+        with self._guard("delete chunk records"):
+            space = self._target or self._live_space
+            if space is None or not record_ids:
+                return
+            batch = self._client.get_max_batch_size()
+            for at in range(0, len(record_ids), batch):
+                space.chunks.delete(ids=list(record_ids[at : at + batch]))
+
     def tidy(self) -> list[str]:
         """Finish what an interrupted writer left: delete chunks of dead generations, drop
         records of removed documents and spaces of abandoned rebuilds. Returns the doc ids."""

@@ -11,7 +11,6 @@ traceback goes to the server log only.
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 
 import streamlit as st
@@ -73,17 +72,6 @@ def _feedback_store(path: str) -> FeedbackStore:
 def get_feedback_store(settings: Settings) -> FeedbackStore:
     """The shared feedback store at `settings.paths.feedback_db`."""
     return _feedback_store(str(settings.paths.feedback_db.resolve()))
-
-
-@st.cache_resource(show_spinner=False)
-def _index_lock(fingerprint: str) -> threading.Lock:
-    del fingerprint
-    return threading.Lock()
-
-
-def index_lock(settings: Settings) -> threading.Lock:
-    """One lock per index, so two staff members cannot re-index the same corpus at once."""
-    return _index_lock(settings.model_dump_json())
 
 
 def error_markdown(exc: BaseException, doing: str) -> str:
