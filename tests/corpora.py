@@ -7,6 +7,7 @@ every document takes several store writes, so a crash can land between any two o
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from assistant.config import ChunkingSettings
 
@@ -44,3 +45,18 @@ def write_corpus(root: Path, documents: dict[int, int]) -> Path:
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
     return root
+
+
+class Remembering:
+    """The real embedder, remembering vectors across the repeated runs of one test (the
+    same texts are indexed again at every crash point; the model gives the same vectors)."""
+
+    def __init__(self, embedder: Any) -> None:
+        self._embedder = embedder
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._embedder, name)
+
+    def embed(self, texts: Any, *, show_progress: bool = False, cache: bool = True) -> Any:
+        del cache
+        return self._embedder.embed(texts, show_progress=show_progress, cache=True)

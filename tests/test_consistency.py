@@ -25,7 +25,7 @@ from assistant.consistency import repair, verify
 from assistant.indexing import sync_corpus
 from assistant.store import CATALOG_SUFFIX, LIVE_KEY, VectorStore, open_store
 from tests.conftest import ROOT, make_settings
-from tests.corpora import SMALL_BATCH, SMALL_CHUNKS, article, write_corpus
+from tests.corpora import SMALL_BATCH, SMALL_CHUNKS, Remembering, article, write_corpus
 
 DOCS = {0: 1, 1: 1, 2: 1}
 FIRST, SECOND = "news/report-0.md", "news/report-1.md"
@@ -47,8 +47,18 @@ def indexed(tmp_path: Path, embedder) -> tuple[Path, Settings, VectorStore]:
     settings = make_settings(tmp_path)
     corpus = write_corpus(tmp_path / "corpus", DOCS)
     store = open_store(settings, embedder.model_id, embedder.dimension)
-    sync_corpus(corpus, store, embedder, SMALL_CHUNKS, write_batch=SMALL_BATCH)
+    sync_corpus(corpus, store, remembered(embedder), SMALL_CHUNKS, write_batch=SMALL_BATCH)
     return corpus, settings, store
+
+
+_REMEMBERING: list[Remembering] = []
+
+
+def remembered(embedder: Any) -> Remembering:
+    """One remembering embedder for the module: every case indexes the same texts."""
+    if not _REMEMBERING:
+        _REMEMBERING.append(Remembering(embedder))
+    return _REMEMBERING[0]
 
 
 def first_record(chunks: Collection, doc_id: str) -> tuple[str, dict[str, Any], Any]:
@@ -140,7 +150,12 @@ def test_verify_names_the_damage_and_repair_fixes_it(case, indexed, embedder):
 
     def reindex(doc_ids: set[str]) -> object:
         return sync_corpus(
-            corpus, reader, embedder, SMALL_CHUNKS, write_batch=SMALL_BATCH, force=doc_ids
+            corpus,
+            reader,
+            remembered(embedder),
+            SMALL_CHUNKS,
+            write_batch=SMALL_BATCH,
+            force=doc_ids,
         )
 
     after = repair(corpus, reader, reindex)

@@ -229,21 +229,6 @@ def live_texts(store: VectorStore) -> dict[str, list[str]]:
     return by_doc
 
 
-class Remembering:
-    """The real embedder, remembering vectors across the repeated runs of one test (the
-    same texts are indexed again at every crash point; the model gives the same vectors)."""
-
-    def __init__(self, embedder) -> None:
-        self._embedder = embedder
-
-    def __getattr__(self, name: str):
-        return getattr(self._embedder, name)
-
-    def embed(self, texts, *, show_progress: bool = False, cache: bool = True):
-        del cache
-        return self._embedder.embed(texts, show_progress=show_progress, cache=True)
-
-
 OLD_VERSIONS = {0: 1, 1: 1, 2: 1, 3: 1}
 # 0 and 3 change (longer), 1 stays, 2 is removed, 4 is added.
 NEW_VERSIONS = {0: 2, 1: 1, 3: 2, 4: 1}
@@ -252,7 +237,7 @@ NEW_VERSIONS = {0: 2, 1: 1, 3: 2, 4: 1}
 @pytest.mark.slow
 def test_a_crash_at_any_store_write_leaves_every_document_whole(tmp_path, embedder, monkeypatch):
     from assistant.consistency import verify
-    from tests.corpora import SMALL_BATCH, SMALL_CHUNKS, write_corpus
+    from tests.corpora import SMALL_BATCH, SMALL_CHUNKS, Remembering, write_corpus
 
     remembering = Remembering(embedder)
 
