@@ -15,6 +15,9 @@ from assistant.text import split_sentences
 
 _MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 _LEADING_MARKERS_RE = re.compile(r"^(\s*\[\d{1,3}\][.,;:]?)+")
+# A document's own "[2]" (a reference in a paper) written into an answer as "\[2\]", so that
+# it is neither read as a citation marker nor shown as a badge.
+_LITERAL_RE = re.compile(r"\\\[(\d{1,3})\\\]")
 
 
 def markers(text: str) -> list[int]:
@@ -62,8 +65,20 @@ def renumbering(used_in_order: Iterable[int]) -> dict[int, int]:
     return mapping
 
 
+def escape_literal_markers(text: str) -> str:
+    """Text from a document with its own `[n]` written as `\\[n\\]`: not a citation marker."""
+    return _MARKER_RE.sub(r"\\[\1\\]", text)
+
+
+def unescape_literal_markers(text: str) -> str:
+    """The document's own `[n]` back, for showing text that `escape_literal_markers` wrote."""
+    return _LITERAL_RE.sub(r"[\1]", text)
+
+
 def with_markers(sentence: str, numbers: Sequence[int]) -> str:
-    """`sentence` with its markers placed before the closing punctuation."""
+    """`sentence` with its markers placed before the closing punctuation; any `[n]` the
+    sentence itself holds is escaped first, so the answer's markers are only the real ones."""
+    sentence = escape_literal_markers(sentence)
     if not numbers:
         return sentence
     tags = "".join(f"[{n}]" for n in numbers)

@@ -1,4 +1,4 @@
-"""Command line: `python -m assistant ask|index|eval ...`.
+"""Command line: `python -m assistant ask|index|eval|serve ...`.
 
 `ask --batch FILE.jsonl --json` is how evaluations drive the product: one JSON object in per
 line, one out per line, in order, models loaded once. Errors print one line and exit non-zero;
@@ -12,15 +12,16 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import BaseModel, ValidationError
 
 from assistant import service
-from assistant.answering import retrieved_for_display
-from assistant.errors import AssistantError, InputError
+from assistant.cli_edge import guarded
+from assistant.errors import InputError
+from assistant.serialization import answer_json
 from assistant.types import Answer, ChatTurn
 
 log = logging.getLogger("assistant")
@@ -31,47 +32,6 @@ class BatchItem(BaseModel):
 
     question: str
     history: list[ChatTurn] = []
-
-
-def answer_json(answer: Answer) -> dict[str, Any]:
-    """The documented JSON contract of one answer."""
-    return {
-        "question": answer.question,
-        "answer": answer.text,
-        "refused": answer.refused,
-        "citations": [
-            {
-                "n": c.n,
-                "source": c.source,
-                "title": c.title,
-                "date": c.date.isoformat() if c.date else None,
-                "quote": c.quote,
-                "chunk_id": c.chunk_id,
-            }
-            for c in answer.citations
-        ],
-        "sentences": [
-            {
-                "text": s.text,
-                "citations": list(s.citations),
-                "verified": s.verified,
-                "origin": s.origin,
-            }
-            for s in answer.sentences
-        ],
-        "retrieved": retrieved_for_display(answer.retrieved),
-        "timings": {
-            "retrieve_ms": round(answer.timings.retrieve_ms, 1),
-            "generate_ms": round(answer.timings.generate_ms, 1),
-            "total_ms": round(answer.timings.total_ms, 1),
-            "first_token_ms": (
-                round(answer.timings.first_token_ms, 1)
-                if answer.timings.first_token_ms is not None
-                else None
-            ),
-        },
-        "backend": answer.backend,
-    }
 
 
 def format_plain(answer: Answer) -> str:
@@ -143,6 +103,13 @@ def _eval(args: argparse.Namespace, out: TextIO) -> int:
     return eval_main(args.rest)
 
 
+def _serve(args: argparse.Namespace, out: TextIO) -> int:
+    from assistant.api import serve
+
+    serve(host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m assistant",
@@ -169,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("rest", nargs=argparse.REMAINDER)
     ev.set_defaults(run=_eval)
+    srv = commands.add_parser("serve", help="run the HTTP API and the website widget")
+    srv.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    srv.add_argument("--port", type=int, default=8000, help="port to listen on")
+    srv.add_argument(
+        "--workers", type=int, default=1, help="server processes (each loads the models)"
+    )
+    srv.set_defaults(run=_serve)
     return parser
 
 
@@ -179,25 +153,3 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     )
     args = build_parser().parse_args(argv)
     return guarded(lambda: int(args.run(args, out or sys.stdout)))
-
-
-def guarded(action: Callable[[], int], *, fatal: int = 2, interrupted: str = "interrupted") -> int:
-    """Run a command at the edge: an AssistantError becomes one line on stderr and the `fatal`
-    status, anything unexpected too (with a hint to set ASSISTANT_DEBUG=1 for the traceback)."""
-    try:
-        return action()
-    except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return fatal
-    except KeyboardInterrupt:
-        print(interrupted, file=sys.stderr)
-        return 130
-    except Exception as exc:
-        if os.environ.get("ASSISTANT_DEBUG"):
-            raise
-        log.debug("unexpected failure", exc_info=True)
-        print(
-            f"error: unexpected {type(exc).__name__}: {exc} (set ASSISTANT_DEBUG=1 for details)",
-            file=sys.stderr,
-        )
-        return fatal

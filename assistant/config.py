@@ -44,6 +44,14 @@ class EmbeddingSettings(BaseSettings):
     )
     batch_size: int = Field(32, ge=1, le=1024, description="Texts embedded per batch.")
     device: str = Field("cpu", description="Torch device for the embedding model.")
+    backend: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="'onnx' (ONNX Runtime, exported once from the bundled weights: the same "
+        "vectors, faster on a CPU) or 'torch' (sentence-transformers as is).",
+    )
+    onnx_dir: Path = Field(
+        Path(".data/onnx"), description="Folder caching the embedding model exported to ONNX."
+    )
 
 
 class StoreSettings(BaseSettings):
@@ -66,8 +74,31 @@ class StoreSettings(BaseSettings):
         validation_alias=AliasChoices("CHROMA_SSL", "ASSISTANT_STORE_SSL"),
         description="Use HTTPS to reach the Chroma server.",
     )
+    token: SecretStr = Field(
+        SecretStr(""),
+        validation_alias=AliasChoices("ASSISTANT_STORE_TOKEN", "CHROMA_CLIENT_AUTH_CREDENTIALS"),
+        description="Token sent to the Chroma server (or the authenticating proxy in front of "
+        "it), also read from CHROMA_CLIENT_AUTH_CREDENTIALS; empty = none.",
+    )
+    token_header: Literal["Authorization", "X-Chroma-Token"] = Field(
+        "Authorization",
+        validation_alias=AliasChoices(
+            "ASSISTANT_STORE_TOKEN_HEADER", "CHROMA_AUTH_TOKEN_TRANSPORT_HEADER"
+        ),
+        description="Header that carries the token: 'Authorization' (as 'Bearer <token>') or "
+        "'X-Chroma-Token'.",
+    )
     collection: str = Field(
         "cpmr", min_length=3, max_length=63, description="Chroma collection name."
+    )
+    server_connect_timeout: float = Field(
+        5.0, gt=0, le=120, description="Seconds to wait for a connection to the Chroma server."
+    )
+    server_timeout: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description="Seconds to wait for the Chroma server's reply (its own client waits forever).",
     )
 
 
@@ -157,6 +188,16 @@ class LLMSettings(BaseSettings):
         description="Key for the OpenAI-compatible server; never logged.",
     )
     timeout: float = Field(60.0, gt=0, le=600, description="Seconds to wait for the server.")
+    connect_timeout: float = Field(
+        5.0, gt=0, le=120, description="Seconds to wait for a connection to the server (openai)."
+    )
+    lock_timeout: float = Field(
+        60.0,
+        gt=0,
+        le=600,
+        description="Seconds a request waits for the local model, busy with another, before a "
+        "'busy' error.",
+    )
 
 
 class LimitSettings(BaseSettings):
@@ -166,11 +207,50 @@ class LimitSettings(BaseSettings):
     max_history_turns: int = Field(
         8, ge=0, le=100, description="Earlier turns considered for follow-up questions."
     )
+    max_question_parts: int = Field(
+        3, ge=1, le=10, description="Most separate questions one message may ask at once."
+    )
     max_upload_mb: float = Field(
         10.0, gt=0, le=200, description="Largest file a staff upload may be."
     )
     admin_password: SecretStr = Field(
         SecretStr(""), description="Enables the staff page when set; compared in constant time."
+    )
+
+
+class ApiSettings(BaseSettings):
+    """The public HTTP API (`python -m assistant serve`) and its embeddable widget."""
+
+    model_config = _section("ASSISTANT_API_")
+
+    allowed_origins: str = Field(
+        "",
+        validation_alias=AliasChoices("ASSISTANT_ALLOWED_ORIGINS", "ASSISTANT_API_ALLOWED_ORIGINS"),
+        description="Comma-separated origins (https://www.example.edu) whose pages may use the "
+        "API; empty = none but the API's own demo page.",
+    )
+    rate_limit: str = Field(
+        "20/minute",
+        pattern=r"^\s*\d+\s*(/|per)\s*\d*\s*(second|minute|hour|day)s?\s*$",
+        description="Chat requests one client (IP address) may make, e.g. '20/minute'.",
+    )
+    concurrency: int = Field(
+        2, ge=1, le=64, description="Answers computed at the same time per server process."
+    )
+    queue: int = Field(
+        8, ge=0, le=1000, description="Requests that may wait for a free answer slot; more get 503."
+    )
+    max_body_bytes: int = Field(
+        65536, ge=1024, le=10_000_000, description="Largest request body accepted."
+    )
+    max_turns: int = Field(
+        20, ge=0, le=200, description="Most earlier turns a chat request may carry."
+    )
+    max_history_bytes: int = Field(
+        32768, ge=0, le=10_000_000, description="Most UTF-8 bytes of history a request may carry."
+    )
+    retry_after: int = Field(
+        5, ge=1, le=3600, description="Seconds a client is told to wait after a 503 (Retry-After)."
     )
 
 
@@ -192,6 +272,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @property
     def llm_threads(self) -> int:
@@ -212,6 +293,7 @@ SECTIONS: tuple[type[BaseSettings], ...] = (
     AnswerSettings,
     LLMSettings,
     LimitSettings,
+    ApiSettings,
 )
 
 
@@ -251,11 +333,17 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
+        # A section's own ValidationError is titled with its class name; several sections
+        # share field names (max_tokens), so the field alone does not say which variable.
+        section = next((s for s in SECTIONS if s.__name__ == exc.title), None)
         problems = []
         for error in exc.errors():
             field = str(error["loc"][-1]) if error["loc"] else "?"
-            variable = next(
-                (env_names(s)[field] for s in SECTIONS if field in s.model_fields), field
-            )
+            if section is not None and field in section.model_fields:
+                variable = env_names(section)[field]
+            else:
+                variable = next(
+                    (env_names(s)[field] for s in SECTIONS if field in s.model_fields), field
+                )
             problems.append(f"{variable}: {error['msg']}")
         raise ConfigError("bad setting: " + "; ".join(problems)) from exc

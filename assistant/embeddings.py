@@ -20,6 +20,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.config import EmbeddingSettings
 from assistant.errors import ModelError
+from assistant.onnx_encoder import OnnxEncoder
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -50,8 +51,13 @@ class Embedder(Embeddings):
         model_id: str,
         batch_size: int = 32,
         cache_size: int = _CACHE_SIZE,
+        onnx: OnnxEncoder | None = None,
     ) -> None:
         self._model = model
+        # When set, vectors come from ONNX Runtime; the torch model still provides the
+        # tokenizer, dimension and window.
+        self._onnx = onnx
+        self.backend = "onnx" if onnx else "torch"
         self.model_id = model_id
         self.batch_size = batch_size
         # SentenceTransformer.encode is not documented as thread-safe; Streamlit serves
@@ -82,8 +88,16 @@ class Embedder(Embeddings):
                 "ASSISTANT_EMBEDDING_MODEL to a local sentence-transformers folder."
             ) from exc
         model_id = settings.model or "all-MiniLM-L6-v2"
-        log.info("embedding model %s loaded (%d dims)", model_id, cls._dimension_of(model))
-        return cls(model, model_id, settings.batch_size)
+        onnx = None
+        if settings.backend == "onnx" and settings.device == "cpu":
+            onnx = OnnxEncoder.load(model, name_or_path, settings.onnx_dir)
+        log.info(
+            "embedding model %s loaded (%d dims, %s)",
+            model_id,
+            cls._dimension_of(model),
+            "onnx" if onnx else "torch",
+        )
+        return cls(model, model_id, settings.batch_size, onnx=onnx)
 
     @staticmethod
     def _dimension_of(model: SentenceTransformer) -> int:
@@ -134,7 +148,14 @@ class Embedder(Embeddings):
                 self._cache.popitem(last=False)
         return found
 
+    def clear_cache(self) -> None:
+        """Forget every cached vector (benchmarks measure the cost of embedding a question)."""
+        with self._lock:
+            self._cache.clear()
+
     def _encode(self, texts: list[str], show_progress: bool) -> np.ndarray:
+        if self._onnx is not None:
+            return self._onnx.encode(texts, self.batch_size)
         return np.asarray(
             self._model.encode(
                 texts,

@@ -35,3 +35,7 @@ class InputError(AssistantError):
 
 class IndexBusyError(AssistantError):
     """Another process is writing the index and did not finish in time."""
+
+
+class UnavailableError(AssistantError):
+    """A needed component is busy or not answering in time; the same request may work later."""

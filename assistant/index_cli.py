@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
+from assistant.cli_edge import guarded
+
 if TYPE_CHECKING:
     from tqdm import tqdm
 
@@ -149,8 +151,6 @@ def format_failures(report: IndexReport) -> list[str]:
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Run the indexer; returns the exit status."""
-    from assistant.cli import guarded
-
     args = build_parser().parse_args(argv)
     stream = out or sys.stdout
     # The model loader's own progress bars are noise here; ours shows the embedding.

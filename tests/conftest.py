@@ -20,6 +20,31 @@ NEWS_FIXTURES = SHARED / "news-fixtures"
 DATA = Path(__file__).resolve().parent / "data"
 
 
+def shared_files(folder: Path, pattern: str) -> list[Path]:
+    """The files of a shared fixture folder, sorted; fails loudly when there are none.
+
+    A glob that finds nothing would turn a parametrised test into zero tests and a loop into
+    no assertions: the suite would pass while checking nothing.
+    """
+    found = sorted(folder.glob(pattern))
+    if not found:
+        pytest.fail(
+            f"no {pattern} files in {folder}: the shared fixtures must sit beside the project "
+            "(/work/shared linked as ../shared)",
+            pytrace=False,
+        )
+    return found
+
+
+def shared_file(path: Path) -> Path:
+    """A shared fixture file that must exist; fails loudly when it does not."""
+    if not path.is_file():
+        pytest.fail(
+            f"{path} is missing: the shared fixtures must sit beside the project", pytrace=False
+        )
+    return path
+
+
 def make_settings(base: Path, *, backend: str = "extractive", **sections: Any) -> Settings:
     """Settings whose every path lies under `base`, so a test touches nothing outside it."""
     return Settings(

@@ -409,7 +409,9 @@ def test_document_text_cannot_inject_markdown_or_html() -> None:
     shown = render.escape_markdown(hostile)
     unescaped = re.findall(r"(?<!\\)[\[\]()<>$*:]", shown)
     assert not unescaped, f"every markup character must be backslash-escaped: {shown!r}"
-    assert shown.replace("\\", "") == hostile, "escaping only adds backslashes"
+    assert shown.replace("\\", "").replace("\u2060", "") == hostile, (
+        "escaping only adds backslashes (and word joiners that keep addresses unlinked)"
+    )
     document, found = render.highlighted_document_html(f"Intro. {hostile} End.", hostile)
     assert found, "the passage is found even with markup characters in it"
     assert "<img" not in document and "&lt;img" in document, "document HTML is escaped"
@@ -447,3 +449,46 @@ def test_source_heading_shows_number_title_date_kind_and_page() -> None:
     heading = render.source_heading(citation)
     for part in (render.badge(3), "**Report**", "6 July 2024", "news", "page 2"):
         assert part in heading, f"{part!r} belongs in the source heading {heading!r}"
+
+
+def test_a_documents_bracket_number_is_no_badge_and_the_real_badge_stays() -> None:
+    from assistant.citations import with_markers
+
+    quoted = AnswerSentence(
+        text="As shown in [2], the trial enrolled 40 patients.",
+        citations=(1,),
+        verified=True,
+        origin="evidence",
+    )
+    shown = render.sentence_markdown(quoted)
+    assert render.badge(1) in shown, f"the real citation badge was dropped: {shown!r}"
+    assert render.badge(2) not in shown, f"the document's [2] became a badge: {shown!r}"
+    assert "\\[2\\]" in shown, f"the document's [2] is shown as written: {shown!r}"
+    answer_text = with_markers(quoted.text, [1])
+    whole = render.with_badges(answer_text)
+    assert render.badge(1) in whole and render.badge(2) not in whole, whole
+
+
+# GFM's autolink-literal rules (micromark-extension-gfm-autolink-literal and the text-node
+# transform of mdast-util-gfm-autolink-literal): what Streamlit turns into links.
+_GFM_AUTOLINKS = (
+    re.compile(r"(?i)(?:https?://|www\.)[-.\w]+"),
+    re.compile(r"[-.\w+]+@[-\w]+(?:\.[-\w]+)+"),
+    re.compile(r"(?i)(?:mailto|xmpp):[-.\w+]+@"),
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Write to cpmr@alatoo.edu.kg for details.",
+        "See https://evil.example/login or www.evil.example today.",
+        "Mail mailto:staff@evil.example now.",
+    ],
+)
+def test_addresses_in_document_text_are_not_clickable(text: str) -> None:
+    shown = render.escape_markdown(text)
+    parsed = re.sub(r"\\(.)", r"\1", shown)  # what Markdown's text node holds after escapes
+    linked = [m.group(0) for pattern in _GFM_AUTOLINKS for m in pattern.finditer(parsed)]
+    assert not linked, f"Streamlit would make these clickable: {linked} in {shown!r}"
+    assert parsed.replace("\u2060", "") == text, "only invisible joiners are added"

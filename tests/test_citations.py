@@ -25,3 +25,13 @@ def test_with_markers_goes_before_the_full_stop():
         citations.with_markers("It was signed in 2024.", [1, 2]) == "It was signed in 2024 [1][2]."
     )
     assert citations.with_markers("No stop", [1]) == "No stop [1]"
+
+
+def test_a_documents_own_bracket_number_is_not_a_citation_marker():
+    """A quoted sentence 'as shown in [2]' cited as passage 1: the answer's markers are [1]."""
+    from assistant.citations import markers, unescape_literal_markers, with_markers
+
+    text = with_markers("As shown in [2], the trial enrolled 40 patients.", [1])
+    assert markers(text) == [1], f"only the real marker may be read from {text!r}"
+    assert "\\[2\\]" in text, f"the document's [2] stays visible, escaped: {text!r}"
+    assert unescape_literal_markers(text).startswith("As shown in [2],"), text

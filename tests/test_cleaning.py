@@ -11,7 +11,7 @@ from assistant.loaders.cleaning import (
     strip_injections,
 )
 from assistant.text import normalize, split_sentences
-from tests.conftest import NEWS_FIXTURES, SHARED
+from tests.conftest import NEWS_FIXTURES, SHARED, shared_files
 
 SEEDS = SHARED / "seeds"
 
@@ -51,7 +51,7 @@ def _long_sentences(text: str) -> list[str]:
 
 
 def test_every_seed_has_an_expectation():
-    assert sorted(p.name for p in SEEDS.glob("*.txt")) == sorted(SEED_BOILERPLATE), (
+    assert [p.name for p in shared_files(SEEDS, "*.txt")] == sorted(SEED_BOILERPLATE), (
         "each seed page needs its expected boilerplate listed here"
     )
 
@@ -83,7 +83,7 @@ def test_no_article_sentence_of_a_seed_is_lost(name):
         assert sentence in cleaned, f"{name}: lost the sentence {sentence[:80]!r}"
 
 
-@pytest.mark.parametrize("path", sorted(NEWS_FIXTURES.glob("*.md")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", shared_files(NEWS_FIXTURES, "*.md"), ids=lambda p: p.name)
 def test_no_sentence_of_a_news_fixture_is_lost(path):
     raw = path.read_text(encoding="utf-8")
     cleaned = normalize(clean_text(raw))
@@ -170,8 +170,8 @@ def test_injection_fixture_loses_its_note_and_keeps_everything_else():
 @pytest.mark.parametrize(
     "path",
     [
-        *sorted(p for p in NEWS_FIXTURES.glob("*.md") if p.name != INJECTION_FIXTURE),
-        *sorted(SEEDS.glob("*.txt")),
+        *(p for p in shared_files(NEWS_FIXTURES, "*.md") if p.name != INJECTION_FIXTURE),
+        *shared_files(SEEDS, "*.txt"),
     ],
     ids=lambda p: p.name,
 )

@@ -87,3 +87,41 @@ def test_missing_index_is_one_line_not_a_traceback(tmp_path):
     assert "index.py" in done.stderr, (
         f"the message should say how to build the index: {done.stderr}"
     )
+
+
+def test_commands_share_one_error_edge_and_import_no_cycle():
+    """One edge (assistant.cli_edge.guarded) for ask, index and eval; cli and index_cli must not
+    import each other at module level."""
+    import ast
+
+    from assistant import cli_edge
+
+    sources = {
+        name: (ROOT / "assistant" / path).read_text(encoding="utf-8")
+        for name, path in (
+            ("cli", "cli.py"),
+            ("index_cli", "index_cli.py"),
+            ("eval", "evaluation/cli.py"),
+        )
+    }
+    for name, source in sources.items():
+        tree = ast.parse(source)
+        defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        assert "guarded" not in defined, f"{name} defines its own error edge"
+        assert "from assistant.cli_edge import guarded" in source, f"{name} bypasses the edge"
+    assert (
+        "assistant.cli " not in sources["index_cli"]
+        and "from assistant.cli import" not in (sources["index_cli"])
+    ), "index_cli imports cli, which imports index_cli"
+    assert callable(cli_edge.guarded)
+
+
+def test_edge_turns_an_os_error_into_one_line(capsys):
+    from assistant.cli_edge import guarded
+
+    def fails() -> int:
+        raise PermissionError(13, "Permission denied", "/nowhere/report.md")
+
+    assert guarded(fails, fatal=1) == 1, "an OSError is a fatal status, not a traceback"
+    err = capsys.readouterr().err
+    assert err.strip() == "error: Permission denied: /nowhere/report.md", err

@@ -46,3 +46,18 @@ def test_bad_value_names_the_variable(monkeypatch):
     monkeypatch.setenv("ASSISTANT_RETRIEVAL_TOP_K", "0")
     with pytest.raises(ConfigError, match="ASSISTANT_RETRIEVAL_TOP_K"):
         load_settings()
+
+
+def test_bad_value_of_a_shared_field_name_names_its_own_section(monkeypatch):
+    """max_tokens exists in the chunking and the LLM sections; the error must name the right one."""
+    import pytest
+
+    from assistant.errors import ConfigError
+
+    monkeypatch.setenv("ASSISTANT_LLM_MAX_TOKENS", "many")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "ASSISTANT_LLM_MAX_TOKENS" in str(caught.value), str(caught.value)
+    assert "ASSISTANT_CHUNK_MAX_TOKENS" not in str(caught.value), (
+        f"the chunking variable was blamed for the LLM one: {caught.value}"
+    )

@@ -258,6 +258,76 @@ def test_refusal_on_answerable_item_is_a_false_refusal(check: SentenceChecker) -
     assert scores.false_refusals.value == 1.0, f"{scores.false_refusals}"
 
 
+SMALLTALK: dict[str, object] = {
+    "id": "s1",
+    "kind": "smalltalk",
+    "question": "hi! who are you?",
+    "answer": "I answer questions about CPMR.",
+    "answerable": True,
+    "must": [["CPMR", "medical research"]],
+    "evidence": None,
+    "source": None,
+}
+
+
+def test_small_talk_passes_when_answered_with_its_scope(check: SentenceChecker) -> None:
+    reply = answer([("Hello! I answer questions about CPMR and its partnership news.", ())])
+    result = grading.score_item(item(**SMALLTALK), reply, check)
+    assert result.correct is True and result.passed, f"a scope reply passes: {result.failures}"
+    assert result.sentences == (), "a scope reply claims nothing from the sources"
+    assert result.evidence_cited is None and not result.retrieval_scored, f"{result}"
+
+
+def test_small_talk_fails_when_refused_or_off_scope(check: SentenceChecker) -> None:
+    refused = grading.score_item(item(**SMALLTALK), refusal(), check)
+    assert refused.correct is False and refused.false_refusal is True, f"{refused}"
+    vague = answer([("Hello there, nice to meet you.", ())])
+    result = grading.score_item(item(**SMALLTALK), vague, check)
+    assert result.correct is False, "a reply that never says what the assistant covers fails"
+
+
+def test_the_answerable_flag_decides_grading_not_the_kind(check: SentenceChecker) -> None:
+    follow_up = item(
+        kind="follow_up",
+        history=[{"role": "user", "content": "Who is SibMed's rector?"}],
+        answerable=False,
+        **{k: v for k, v in UNANSWERABLE.items() if k not in ("id", "kind")},
+    )
+    result = grading.score_item(follow_up, refusal(), check)
+    assert result.refusal_correct is True and result.correct is None, f"{result}"
+    assert not item(**UNANSWERABLE).answerable, "without the flag, no must keys = unanswerable"
+
+
+def test_must_not_is_checked_on_refusals_too(check: SentenceChecker) -> None:
+    leaked = answer(
+        [("I cannot confirm it, but tuition is free for all students.", ())], refused=True
+    )
+    result = grading.score_item(
+        item(**UNANSWERABLE, must_not=["free for all students"]), leaked, check
+    )
+    assert result.refusal_correct is False, "a refusal that repeats the forbidden claim fails"
+    assert result.must_not_clean is False, f"{result}"
+    assert "must_not" in {f.check for f in result.failures}, f"{result.failures}"
+    clean = grading.score_item(
+        item(**UNANSWERABLE, must_not=["free for all students"]), refusal(), check
+    )
+    assert clean.refusal_correct is True and clean.must_not_clean is True, f"{clean}"
+    assert metrics.summarize([result, clean]).must_not_clean.value == 0.5, "one of two clean"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"answerable": False}, "unanswerable item has an empty"),
+        ({**UNANSWERABLE, "answerable": True}, "cannot be answerable"),
+        ({"kind": "list", "must": [], "answerable": True}, "needs 'must' keys"),
+    ],
+)
+def test_inconsistent_answerability_is_rejected(fields: dict[str, object], expected: str) -> None:
+    with pytest.raises(ValueError, match=expected):
+        item(**fields)
+
+
 # --- citations ------------------------------------------------------------------------------
 
 
@@ -438,3 +508,72 @@ def test_cli_reports_a_bad_file_in_one_line(
 def test_machine_info_is_filled() -> None:
     machine: MachineInfo = collect_machine_info()
     assert machine.cores >= 1 and machine.python and machine.cpu_model, f"{machine}"
+
+
+def _write_items(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_cli_indexes_extra_folders_and_compares_files(
+    tmp_path: Path,
+    corpus_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    extra = tmp_path / "news"
+    extra.mkdir()
+    (extra / "2026-06-01_cpmr-poster-day.md").write_text(
+        "# CPMR holds a poster day\n\n*Published: 1 June 2026*\n\n"
+        "The CPMR poster day on 12 June 2026 shows forty student posters in the library.\n",
+        encoding="utf-8",
+    )
+    row = {
+        "kind": "factoid",
+        "question": "How many student posters does the CPMR poster day show?",
+        "answer": "Forty.",
+        "answerable": True,
+        "must": [["forty"]],
+        "evidence": "shows forty student posters",
+        "source": "news/2026-06-01_cpmr-poster-day.md",
+    }
+    tune = _write_items(tmp_path / "tune.jsonl", [{**row, "id": "a1"}])
+    heldout = _write_items(tmp_path / "heldout.jsonl", [{**row, "id": "b1"}])
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus_copy))
+    monkeypatch.setenv("ASSISTANT_CHROMA_DIR", str(tmp_path / "unused-chroma"))
+    report, doc = tmp_path / "out", tmp_path / "evaluation.md"
+    args = [str(tune), str(heldout), "--backend", "extractive", "--extra", str(extra)]
+    code = eval_main([*args, "--report", str(report), "--doc", str(doc)])
+    out = capsys.readouterr().out
+    assert code == 0, f"a completed run exits 0: {out}"
+    tune_data = json.loads((report / "tune-extractive.json").read_text(encoding="utf-8"))
+    info = tune_data["info"]
+    assert info["extra_documents"] == 1 and info["extra_folders"] == [str(extra)], f"{info}"
+    assert tune_data["items"][0]["retrieval_rank"] is not None, "the extra document is indexed"
+    assert tune_data["items"][0]["correct"] is True, f"answered from it: {tune_data['items']}"
+    held_json = json.loads((report / "heldout-extractive.json").read_text(encoding="utf-8"))
+    held_md = (report / "heldout-extractive.md").read_text(encoding="utf-8")
+    assert "items" not in held_json and row["question"] not in held_md, (
+        "held-out reports carry scores only, never the items"
+    )
+    assert held_json["overall"]["correctness"]["total"] == 1, "but the scores are there"
+    comparison = doc.read_text(encoding="utf-8")
+    assert "| measure | tune | heldout | gap tune − held-out |" in comparison, comparison
+    assert "| factoid |" in comparison and "--doc" in comparison, "per kind, and the command"
+    assert not (tmp_path / "unused-chroma").exists(), "the configured store is left untouched"
+
+
+def test_cli_refuses_an_extra_file_that_would_replace_a_corpus_file(
+    tmp_path: Path,
+    corpus_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    existing = next(p for p in (corpus_copy / "news").iterdir() if p.suffix == ".txt")
+    extra = tmp_path / "news"
+    extra.mkdir()
+    (extra / existing.name).write_text("Another text under the same name.\n", encoding="utf-8")
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus_copy))
+    code = eval_main([str(DEV_SET), "--limit", "1", "--extra", str(extra)])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and existing.name in err and "\n" not in err, f"one clear line: {err}"

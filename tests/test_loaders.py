@@ -19,7 +19,7 @@ from assistant import loaders
 from assistant.errors import ConfigError, DocumentError, InputError
 from assistant.loaders.metadata import split_front_matter
 from assistant.text import normalize, split_sentences
-from tests.conftest import CORPUS, NEWS_FIXTURES, SHARED
+from tests.conftest import CORPUS, NEWS_FIXTURES, ROOT, SHARED, shared_files
 
 SEEDS = SHARED / "seeds"
 FIXTURE_TITLES = {
@@ -97,7 +97,7 @@ def _long_sentences(text: str) -> list[str]:
 def test_project_corpus_loads_completely():
     documents, failures = loaders.load_corpus(CORPUS)
     assert failures == [], f"the shipped corpus must load without failures: {failures}"
-    originals = sorted(SEEDS.glob("*.txt"))
+    originals = shared_files(SEEDS, "*.txt")
     assert len(documents) == len(originals), "one corpus document per seed"
     assert (CORPUS / "news").is_dir(), "corpus/news/ is where staff drop news"
 
@@ -130,7 +130,7 @@ def test_corpus_file_is_a_seed_with_a_truthful_header(path):
 @pytest.fixture
 def news_corpus(tmp_path: Path) -> Path:
     root = tmp_path / "corpus"
-    for path in NEWS_FIXTURES.glob("*.md"):
+    for path in shared_files(NEWS_FIXTURES, "*.md"):
         _write(root, f"news/{path.name}", path.read_bytes())
     return root
 
@@ -310,6 +310,34 @@ def test_multi_page_pdf_knows_its_pages(tmp_path):
     )
 
 
+def test_a_pdf_over_the_page_cap_is_refused_before_reading(tmp_path):
+    from assistant.loaders.pdf import read_pdf
+
+    with pytest.raises(DocumentError, match="PDF of 3 pages; at most 2"):
+        read_pdf(_pdf(PAGE_SENTENCES), max_pages=2)
+
+
+def test_a_pdf_that_reads_too_long_is_stopped(tmp_path):
+    from assistant.loaders.pdf import read_pdf
+
+    with pytest.raises(DocumentError, match="took longer than"):
+        read_pdf(_pdf(PAGE_SENTENCES), time_limit_s=0.0)
+    assert len(read_pdf(_pdf(PAGE_SENTENCES)).parts) == 3, "within the limits it is read"
+
+
+def test_the_installed_pypdf_has_the_denial_of_service_fixes():
+    """pyproject pins the release with pypdf's DoS fixes; the environment must honour it."""
+    import re
+    from importlib.metadata import version
+
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    floor = re.search(r'"pypdf>=([\d.]+)', pyproject)
+    assert floor, "pyproject.toml must pin a minimum pypdf"
+    assert tuple(int(p) for p in floor.group(1).split(".")) >= (7, 0, 0), "pin 7.0.0 or later"
+    installed = tuple(int(p) for p in version("pypdf").split(".")[:3])
+    assert installed >= (7, 0, 0), f"pypdf {version('pypdf')} predates the DoS fixes"
+
+
 def test_pdf_wrapped_lines_are_joined_and_title_falls_back_to_first_line(tmp_path):
     lines = [
         "Seed grants 2026",
@@ -390,6 +418,26 @@ def test_load_corpus_reports_bad_files_and_loads_the_rest(tmp_path):
     assert "empty file" in reasons["news/empty.md"], "specific reason"
     assert "encrypted PDF" in reasons["news/locked.pdf"], "specific reason"
     assert "unsupported" in reasons["news/slides.pptx"], "an unreadable type is reported"
+
+
+def test_a_billion_laughs_header_fails_alone_and_the_rest_is_indexed(tmp_path):
+    from tests.test_metadata import BILLION_LAUGHS
+
+    shutil.copy(SEEDS / "000_50cd6e4ea66af44b.txt", tmp_path / "mission.txt")
+    _write(tmp_path, "news/laughs.md", BILLION_LAUGHS.encode())
+    documents, failures = loaders.load_corpus(tmp_path)
+    assert [d.doc_id for d in documents] == ["mission.txt"], "the good file still loads"
+    assert [f.path for f in failures] == ["news/laughs.md"], "the hostile header is reported"
+    assert "aliases" in failures[0].reason, failures[0].reason
+
+
+def test_a_stuffed_html_title_is_cut(tmp_path):
+    stuffed = " ".join(["CPMR grant scholarship tuition rector admission"] * 50)
+    body = " ".join(PAGE_SENTENCES[0])
+    page = f"<html><head><title>{stuffed}</title></head><body><p>{body}</p></body></html>"
+    _write(tmp_path, "news/stuffed.html", page.encode())
+    document = loaders.load_document(tmp_path / "news/stuffed.html", tmp_path)
+    assert len(document.title) <= 151, f"the title kept {len(document.title)} characters"
 
 
 def test_a_file_outside_the_corpus_is_refused(tmp_path):

@@ -18,7 +18,7 @@ from assistant.loaders.metadata import (
     split_front_matter,
     title_from_text,
 )
-from tests.conftest import CORPUS, NEWS_FIXTURES
+from tests.conftest import CORPUS, NEWS_FIXTURES, shared_files
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_parse_date_refuses_ambiguous_or_impossible_dates(text):
     assert parse_date(text) is None, f"{text!r} is ambiguous or impossible and must give None"
 
 
-@pytest.mark.parametrize("path", sorted(NEWS_FIXTURES.glob("*.md")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", shared_files(NEWS_FIXTURES, "*.md"), ids=lambda p: p.name)
 def test_find_stamp_reads_the_published_label_of_each_fixture(path):
     stamp = find_stamp(path.read_text(encoding="utf-8"))
     assert stamp is not None, f"{path.name} has a 'Published:' label"
@@ -145,3 +145,52 @@ def test_split_front_matter_accepts_written_dates_and_empty_headers():
 def test_split_front_matter_rejects_bad_headers(raw, phrase):
     with pytest.raises(DocumentError, match=phrase):
         split_front_matter(raw)
+
+
+BILLION_LAUGHS = (
+    "---\n"
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+    "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+    "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+    "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+    "title: [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+    "---\nBody text of the news.\n"
+)
+
+
+def test_front_matter_with_nested_aliases_is_refused_before_it_expands():
+    """~400 bytes that would grow to gigabytes in str(value): refused, with the reason."""
+    import resource
+    import time
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    with pytest.raises(DocumentError, match="aliases"):
+        split_front_matter(BILLION_LAUGHS)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert len(BILLION_LAUGHS) < 500, "the attack is a few hundred bytes"
+    assert time.perf_counter() - started < 1.0, "the refusal must come at once"
+    assert grown_mb < 50, f"memory grew by {grown_mb:.0f} MB while refusing the header"
+
+
+def test_a_single_anchor_is_refused_too():
+    with pytest.raises(DocumentError, match="anchors and aliases"):
+        split_front_matter("---\ntitle: &t CPMR news\npublisher: *t\n---\nBody")
+
+
+def test_an_oversized_header_is_refused_without_reading_it_all():
+    header = "---\n" + "".join(f"k{i}: {'x' * 60}\n" for i in range(200)) + "---\nBody"
+    with pytest.raises(DocumentError, match="longer than 4096 bytes"):
+        split_front_matter(header)
+
+
+def test_a_stuffed_title_is_cut_and_a_list_title_refused():
+    stuffed = " ".join(["CPMR grant scholarship tuition rector admission deadline"] * 40)
+    header, _ = split_front_matter(f"---\ntitle: {stuffed}\n---\nBody")
+    assert header is not None and header.title is not None
+    assert len(header.title) <= 151, f"the title kept {len(header.title)} characters"
+    with pytest.raises(DocumentError, match="single value"):
+        split_front_matter("---\ntitle: [CPMR, grant]\n---\nBody")

@@ -7,11 +7,14 @@ import datetime as dt
 import hashlib
 import json
 import math
+import secrets
+import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from string import Template
 
 import httpx
 import pytest
@@ -94,9 +97,9 @@ def store(settings: Settings, embedder: Embedder) -> VectorStore:
     return open_store(settings, embedder.model_id, embedder.dimension)
 
 
-def server_settings(base: Path, port: int, collection: str) -> Settings:
+def server_settings(base: Path, port: int, collection: str, token: str = "") -> Settings:
     store = StoreSettings.model_validate(
-        {"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": port, "collection": collection}
+        {"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": port, "collection": collection, "token": token}
     )
     return make_settings(base, store=store)
 
@@ -389,3 +392,95 @@ def test_server_refuses_another_model(remote_settings, embedder):
     add(store, embedder, "centre/mission.txt")
     with pytest.raises(StoreError, match=r"--rebuild"):
         open_store(remote_settings, "another-model", embedder.dimension)
+
+
+# -- Chroma server behind the token-checking proxy of docs/deployment.md ---------------------
+
+NGINX_MAIN = """daemon off;
+master_process off;
+pid $base/nginx.pid;
+error_log $base/error.log;
+events {}
+http {
+    access_log off;
+    client_body_temp_path $base/body;
+    proxy_temp_path $base/proxy;
+    fastcgi_temp_path $base/fastcgi;
+    uwsgi_temp_path $base/uwsgi;
+    scgi_temp_path $base/scgi;
+$server
+}
+"""
+
+
+def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:  # type: ignore[type-arg]
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(url, timeout=1).is_success:
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"{url} did not come up: {log.read_text() if log.exists() else ''}")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def token_proxy(
+    chroma_server: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[int, str]]:
+    """deploy/nginx/chroma-token.conf.template, run by a real nginx in front of the real
+    `chroma run` server; yields the proxy's port and the token it accepts."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        pytest.skip("nginx is not installed (scripts/setup.sh --dev installs nginx-light)")
+    token = secrets.token_urlsafe(24)
+    port = free_port()
+    base = tmp_path_factory.mktemp("nginx")
+    template = (ROOT / "deploy" / "nginx" / "chroma-token.conf.template").read_text()
+    server = Template(template).safe_substitute(
+        LISTEN=f"127.0.0.1:{port}", CHROMA_UPSTREAM=f"127.0.0.1:{chroma_server}", CHROMA_TOKEN=token
+    )
+    config = base / "nginx.conf"
+    config.write_text(Template(NGINX_MAIN).safe_substitute(base=base, server=server))
+    process = subprocess.Popen(
+        [nginx, "-p", str(base), "-c", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=(base / "stderr.log").open("wb"),
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", process, base / "error.log")
+        yield port, token
+    finally:
+        stop(process)
+
+
+@pytest.mark.server
+def test_server_with_a_token_behind_the_proxy(tmp_path, token_proxy, embedder):
+    port, token = token_proxy
+    settings = server_settings(tmp_path, port, "tokened", token=token)
+    store = open_store(settings, embedder.model_id, embedder.dimension)
+    store.reset()
+    chunks = add(store, embedder, *TEXTS)
+    assert {c.chunk_id for c in store.all_chunks()} == {c.chunk_id for c in chunks}, (
+        "every chunk written through the proxy should be read back through it"
+    )
+    hits = store.query(embedder.embed_query("student volunteers for laboratories"), 3)
+    assert hits[0][0].doc_id == "news/open-lab-day.md", f"search should work too: {hits}"
+    assert "Bearer" not in repr(settings) and token not in repr(settings), (
+        "the token must never show in the settings' repr (logs, error pages)"
+    )
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("token", ["", "not-the-token"], ids=["missing", "wrong"])
+def test_server_without_the_right_token_is_refused_clearly(tmp_path, token_proxy, embedder, token):
+    port, _ = token_proxy
+    settings = server_settings(tmp_path, port, "tokened", token=token)
+    with pytest.raises(StoreError) as caught:
+        open_store(settings, embedder.model_id, embedder.dimension)
+    message = str(caught.value)
+    assert "ASSISTANT_STORE_TOKEN" in message and f"127.0.0.1:{port}" in message, (
+        f"a refused token should say which setting to fix and where: {message}"
+    )

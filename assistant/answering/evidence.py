@@ -30,6 +30,7 @@ from assistant.answering.questions import (
     key_terms,
     names_next_to,
 )
+from assistant.injection import addresses_ai
 from assistant.text import Span, is_latin, split_sentences, terms, words
 from assistant.types import Chunk, RetrievedChunk
 
@@ -162,6 +163,10 @@ def gather_evidence(
             if span.text in seen or len(words(span.text)) < 3 or _LEAD_IN_RE.search(span.text):
                 continue
             if not headings and _is_heading(span.text):
+                continue
+            # Text that addresses an AI system is never quoted, even if the cleaner let it
+            # through (an index built by an older cleaner, a new disguise in a long line).
+            if addresses_ai(span.text):
                 continue
             seen.add(span.text)
             candidates.append((hit.chunk, span, rank))

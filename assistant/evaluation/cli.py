@@ -1,4 +1,9 @@
-"""`python -m assistant eval FILE.jsonl`: run a question file and write the quality report.
+"""`python -m assistant eval FILE.jsonl [FILE ...]`: run question files, write the reports.
+
+All files (and all `--backend`s) of one run are answered from one store: by default the
+corpus plus `eval/news/` (the news fixtures the project's question set asks about), indexed
+into a temporary store, so tune, held-out and dev are measured on the same documents.
+`--doc` adds the side-by-side comparison (docs/evaluation.md).
 
 The metrics are reported, not asserted: the command exits 0 whenever the run completes and
 leaves the comparison with the targets to the report. It exits 1 with one line on stderr when
@@ -8,6 +13,7 @@ the run cannot happen (bad question file, no index, missing model), and 2 on bad
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,24 +21,37 @@ from pathlib import Path
 from typing import get_args
 
 from assistant import service
+from assistant.cli_edge import guarded
 from assistant.config import LLMSettings, Settings
-from assistant.errors import AssistantError, InputError
-from assistant.evaluation.harness import TempStore, distractor_resources, run_eval
+from assistant.errors import InputError
+from assistant.evaluation.compare import write_comparison
+from assistant.evaluation.harness import TempStore, run_eval, temporary_store, with_backend
 from assistant.evaluation.items import EvalItem, load_items
 from assistant.evaluation.report import collect_machine_info, render_summary, write_report
 from assistant.evaluation.results import EvalResult
 
 DEFAULT_REPORT_DIR = Path("reports/eval")
+DEFAULT_EXTRA = Path("eval/news")
+"""Indexed beside the corpus by default: the news fixtures the project's question set asks
+about. Every file of a run is answered from that one store, so tune, held-out and dev are
+measured on the same documents."""
 BACKENDS: tuple[str, ...] = get_args(LLMSettings.model_fields["backend"].annotation)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m assistant eval",
-        description="Answer every question of a JSONL file through the assistant and report "
-        "correctness, refusals, citations, faithfulness, retrieval and latency.",
+        description="Answer every question of one or more JSONL files through the assistant "
+        "and report correctness, refusals, citations, faithfulness, retrieval and latency, "
+        "per file and side by side.",
     )
-    parser.add_argument("file", type=Path, help="question file, e.g. ../shared/eval/dev.jsonl")
+    parser.add_argument(
+        "files",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="question files, e.g. eval/tune.jsonl eval/heldout.jsonl ../shared/eval/dev.jsonl",
+    )
     parser.add_argument(
         "--report",
         type=Path,
@@ -41,13 +60,35 @@ def _parser() -> argparse.ArgumentParser:
         help=f"folder for the Markdown and JSON reports (default {DEFAULT_REPORT_DIR})",
     )
     parser.add_argument(
-        "--backend", choices=BACKENDS, help="chat backend; overrides ASSISTANT_LLM_BACKEND"
+        "--backend",
+        choices=BACKENDS,
+        action="append",
+        help="chat backend; repeat to compare several on the same store "
+        "(default: ASSISTANT_LLM_BACKEND)",
+    )
+    parser.add_argument(
+        "--extra",
+        type=Path,
+        action="append",
+        metavar="DIR",
+        help=f"index DIR beside the corpus, under its own name, into a temporary store; "
+        f"repeatable (default: {DEFAULT_EXTRA} when it exists)",
+    )
+    parser.add_argument(
+        "--no-extra", action="store_true", help=f"do not index {DEFAULT_EXTRA} by default"
     )
     parser.add_argument(
         "--distractors",
         type=Path,
         metavar="DIR",
-        help="also index every .txt in DIR into a temporary store (see distractors.py)",
+        help="also index every .txt in DIR into the temporary store (see distractors.py)",
+    )
+    parser.add_argument(
+        "--doc",
+        type=Path,
+        metavar="PATH",
+        help="also write the side-by-side comparison of all files and backends to PATH "
+        "(e.g. docs/evaluation.md)",
     )
     parser.add_argument("--limit", type=int, metavar="N", help="evaluate only the first N items")
     return parser
@@ -67,57 +108,103 @@ def _settings(backend: str | None) -> Settings:
     return settings
 
 
+def _extra_dirs(args: argparse.Namespace) -> list[Path]:
+    if args.extra:
+        return list(args.extra)
+    if args.no_extra or not DEFAULT_EXTRA.is_dir():
+        return []
+    return [DEFAULT_EXTRA]
+
+
 @contextmanager
-def _store(settings: Settings, distractors: Path | None) -> Iterator[TempStore]:
-    if distractors is None:
+def _store(
+    settings: Settings, extra_dirs: list[Path], distractors: Path | None
+) -> Iterator[TempStore]:
+    if not extra_dirs and distractors is None:
         yield TempStore(service.load_resources(settings, progress=_progress), 0, None)
         return
-    with distractor_resources(settings, distractors, progress=_progress) as store:
+    with temporary_store(
+        settings, extra_dirs=extra_dirs, distractors=distractors, progress=_progress
+    ) as store:
         yield store
 
 
-def _run(args: argparse.Namespace) -> EvalResult:
-    items: list[EvalItem] = load_items(args.file)
-    if args.limit is not None:
-        if args.limit < 1:
-            raise InputError("--limit must be at least 1.")
-        items = items[: args.limit]
-    settings = _settings(args.backend)
-    with _store(settings, args.distractors) as store:
-        return run_eval(
-            items,
-            resources=store.resources,
-            progress=_progress,
-            dataset=str(args.file),
-            distractor_documents=store.distractor_documents,
-            index_seconds=store.index_seconds,
-        )
+def _load(args: argparse.Namespace) -> list[tuple[Path, list[EvalItem]]]:
+    """Every file validated before anything heavy is loaded."""
+    if args.limit is not None and args.limit < 1:
+        raise InputError("--limit must be at least 1.")
+    loaded = []
+    for path in args.files:
+        items = load_items(path)
+        loaded.append((path, items[: args.limit] if args.limit else items))
+    return loaded
+
+
+def _run(args: argparse.Namespace) -> list[EvalResult]:
+    files = _load(args)
+    backends: list[str | None] = list(dict.fromkeys(args.backend or [None]))
+    settings = _settings(backends[0])
+    results = []
+    with _store(settings, _extra_dirs(args), args.distractors) as store:
+        for backend in backends:
+            resources = with_backend(store.resources, backend or settings.llm.backend)
+            for path, items in files:
+                result = run_eval(
+                    items,
+                    resources=resources,
+                    progress=_progress,
+                    dataset=str(path),
+                    distractor_documents=store.distractor_documents,
+                    index_seconds=store.index_seconds,
+                    extra_folders=store.extra_folders,
+                    extra_documents=store.extra_documents,
+                )
+                _write(result, args)
+                results.append(result)
+    return results
+
+
+def _write(result: EvalResult, args: argparse.Namespace) -> None:
+    name, backend = Path(result.info.dataset).name, result.info.backend
+    title = f"CPMR Assistant evaluation: {name}, backend {backend}"
+    md_path, json_path = write_report(
+        result, args.report, title=title, machine_info=collect_machine_info()
+    )
+    print(f"\n== {result.info.dataset} (backend {result.info.backend})")
+    print(render_summary(result))
+    print(f"report: {md_path}\n        {json_path}")
+
+
+def _command(argv: list[str]) -> str:
+    return " ".join(["python -m assistant eval", *(shlex.quote(a) for a in argv)])
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the eval command with `argv` (the arguments after `eval`); returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, or bad arguments (argparse printed why)
         return exc.code if isinstance(exc.code, int) else 2
-    try:
-        result = _run(args)
-        title = f"CPMR Assistant evaluation: {Path(args.file).name}, backend {result.info.backend}"
-        md_path, json_path = write_report(
-            result, args.report, title=title, machine_info=collect_machine_info()
-        )
-    except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"error: {exc.strerror or exc}: {exc.filename or args.report}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted: no report written", file=sys.stderr)
-        return 130
-    print(render_summary(result))
-    print(f"\nreport: {md_path}\n        {json_path}")
-    return 0
+
+    def run_and_report() -> int:
+        results = _run(args)
+        if args.doc:
+            path = write_comparison(
+                results,
+                args.doc,
+                machine=collect_machine_info(),
+                command=_command(argv),
+                title="Evaluation: tune, held-out and dev side by side",
+            )
+            print(f"\ncomparison: {path}")
+        return 0
+
+    return guarded(
+        run_and_report,
+        fatal=1,
+        interrupted="\ninterrupted: the reports of finished files are written",
+    )
 
 
 if __name__ == "__main__":

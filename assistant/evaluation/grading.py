@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.evaluation.items import EvalItem
+from assistant.evaluation.items import KINDS_WITHOUT_EVIDENCE, EvalItem
 from assistant.evaluation.metrics import (
     RETRIEVAL_DEPTH,
     SentenceChecker,
@@ -34,8 +34,8 @@ def _failures(result: ItemResult) -> tuple[Failure, ...]:
     if result.correct is False and not result.refused and not result.error:
         for group in result.missing:
             failures.append(Failure(check="correctness", detail=f"missing any of {list(group)}"))
-        for phrase in result.forbidden:
-            failures.append(Failure(check="must_not", detail=f"contains {phrase!r}"))
+    for phrase in result.forbidden:
+        failures.append(Failure(check="must_not", detail=f"contains {phrase!r}"))
     if result.evidence_cited is False:
         failures.append(
             Failure(check="citation", detail="no cited chunk contains the evidence span")
@@ -73,8 +73,17 @@ def _item_fields(item: EvalItem) -> dict[str, Any]:
 
 
 def score_item(item: EvalItem, answer: Answer, check: SentenceChecker) -> ItemResult:
-    """Grade one answer against its item (every check that applies to the item's kind)."""
+    """Grade one answer against its item (every check that applies to the item).
+
+    Answerability comes from the item's `answerable` flag, never from its kind. An answerable
+    item is correct when not refused and every `must` group is met (small talk too: the
+    reply must not be a refusal and must name the assistant's scope). An unanswerable item is
+    right only when declined. `must_not` is checked on every answer, refusals included.
+    Small-talk replies claim nothing from the sources, so they are not checked for
+    faithfulness.
+    """
     answered_answerable = item.answerable and not answer.refused
+    forbidden = forbidden_phrases(answer.text, item.must_not)
     result = ItemResult(
         **_item_fields(item),
         answer=answer.text,
@@ -85,12 +94,15 @@ def score_item(item: EvalItem, answer: Answer, check: SentenceChecker) -> ItemRe
             RetrievedRef(chunk_id=h.chunk.chunk_id, source=h.chunk.source, score=h.score)
             for h in answer.retrieved
         ),
-        sentences=check_faithfulness(answer, check),
+        sentences=(
+            () if item.kind in KINDS_WITHOUT_EVIDENCE else check_faithfulness(answer, check)
+        ),
         correct=is_correct(answer, item) if item.answerable else None,
         missing=missing_groups(answer.text, item.must) if item.answerable else (),
-        forbidden=forbidden_phrases(answer.text, item.must_not),
-        refusal_correct=None if item.answerable else answer.refused,
+        forbidden=forbidden,
+        refusal_correct=None if item.answerable else answer.refused and not forbidden,
         false_refusal=answer.refused if item.answerable else None,
+        must_not_clean=not forbidden if item.must_not else None,
         evidence_cited=(
             evidence_cited(answer, item.evidence) if answered_answerable and item.evidence else None
         ),

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -26,7 +26,8 @@ from assistant.evaluation.grading import error_item, score_item
 from assistant.evaluation.items import EvalItem
 from assistant.evaluation.metrics import SentenceChecker, latency, summarize, summarize_by_kind
 from assistant.evaluation.results import EvalResult, ItemResult, RunInfo
-from assistant.llm import packaged_gguf_path
+from assistant.llm import load_chat_backend, packaged_gguf_path
+from assistant.loaders.files import discover_files
 from assistant.service import ProgressCallback, Resources
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,8 @@ def run_eval(
     dataset: str = "",
     distractor_documents: int = 0,
     index_seconds: float | None = None,
+    extra_folders: Sequence[str] = (),
+    extra_documents: int = 0,
     warmup: bool = True,
 ) -> EvalResult:
     """Answer and score every item, then aggregate overall, per kind and latency.
@@ -99,6 +102,8 @@ def run_eval(
         dataset: name of the question file, for the report.
         distractor_documents: how many distractor articles the store holds, for the report.
         index_seconds: how long building that store took, for the report.
+        extra_folders: folders indexed beside the corpus (e.g. eval/news), for the report.
+        extra_documents: how many documents those folders added.
         warmup: ask one untimed question first (see `WARMUP_QUESTION`).
 
     Raises:
@@ -126,6 +131,8 @@ def run_eval(
         corpus_chunks=chunks,
         distractor_documents=distractor_documents,
         index_seconds=index_seconds,
+        extra_folders=tuple(extra_folders),
+        extra_documents=extra_documents,
         embedding_model=resources.embedder.model_id,
         chat_model=chat_model_name(settings),
         llm_threads=settings.llm_threads,
@@ -158,6 +165,20 @@ def distractor_files(folder: Path) -> list[Path]:
     return files
 
 
+def extra_files(folder: Path) -> list[Path]:
+    """The indexable documents of an extra folder (as the indexer would see them), sorted.
+
+    Raises:
+        InputError: the folder is missing or holds no document the indexer reads.
+    """
+    if not folder.is_dir():
+        raise InputError(f"the folder {folder} to index beside the corpus does not exist.")
+    files = discover_files(folder)
+    if not files:
+        raise InputError(f"the folder {folder} holds no document to index.")
+    return sorted(files)
+
+
 def _with_paths(settings: Settings, workdir: Path) -> Settings:
     paths = PathSettings(
         corpus_dir=workdir / "corpus",
@@ -173,35 +194,113 @@ class TempStore(NamedTuple):
     resources: Resources
     distractor_documents: int
     index_seconds: float | None
+    extra_folders: tuple[str, ...] = ()
+    extra_documents: int = 0
+
+
+def _copy_extra(folder: Path, corpus: Path) -> list[Path]:
+    """Copy an extra folder into the temporary corpus under its own name; the copies.
+
+    `eval/news` lands in `news/`, so its documents get the ids `news/<file>` that the
+    project's question set names as sources. A file the corpus already has is an error:
+    silently replacing either version would change what the questions are graded against.
+    """
+    copies = []
+    for path in extra_files(folder):
+        target = corpus / folder.name / path.relative_to(folder)
+        if target.exists():
+            raise InputError(
+                f"{folder / path.relative_to(folder)} would replace the corpus file "
+                f"{target.relative_to(corpus)}: rename one of them."
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        copies.append(target)
+    return copies
+
+
+def temporary_store(
+    settings: Settings,
+    *,
+    extra_dirs: Sequence[Path] = (),
+    distractors: Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> AbstractContextManager[TempStore]:
+    """Resources over a temporary store of the corpus plus extra folders and distractors.
+
+    The corpus is copied into a temporary directory; each extra folder is copied in under its
+    own name (see `_copy_extra`) and the distractors into `distractors/`; the whole is indexed
+    into a temporary Chroma directory. Both are deleted on exit; the configured store is never
+    touched. Every question file of a run is answered from the same store, so their figures
+    are comparable.
+    """
+    return _temporary_store(settings, tuple(extra_dirs), distractors, progress)
 
 
 @contextmanager
-def distractor_resources(
+def _temporary_store(
     settings: Settings,
-    folder: Path,
-    *,
-    progress: ProgressCallback | None = None,
+    extra_dirs: tuple[Path, ...],
+    distractors: Path | None,
+    progress: ProgressCallback | None,
 ) -> Iterator[TempStore]:
-    """Resources over a temporary store of the project corpus plus every .txt in `folder`.
-
-    The corpus is copied with the distractors in a `distractors/` subfolder and indexed into
-    a temporary Chroma directory; both are deleted on exit.
-    """
-    files = distractor_files(folder)
+    files = distractor_files(distractors) if distractors is not None else []
     with tempfile.TemporaryDirectory(prefix="cpmr-eval-") as tmp:
         workdir = Path(tmp)
         temp_settings = _with_paths(settings, workdir)
         corpus = temp_settings.paths.corpus_dir
         shutil.copytree(settings.paths.corpus_dir, corpus)
-        target = corpus / DISTRACTOR_FOLDER
-        target.mkdir(exist_ok=True)
-        for path in files:
-            shutil.copyfile(path, target / path.name)
+        extras = [copy for folder in extra_dirs for copy in _copy_extra(folder, corpus)]
+        if files:
+            target = corpus / DISTRACTOR_FOLDER
+            target.mkdir(exist_ok=True)
+            for path in files:
+                shutil.copyfile(path, target / path.name)
         resources = service.load_resources(temp_settings, progress=progress)
         started = time.perf_counter()
         index = service.build_index(resources=resources, progress=progress)
         seconds = time.perf_counter() - started
         if index.failures:
-            log.warning("%d distractor files could not be indexed", len(index.failures))
-        failed = sum(1 for f in index.failures if DISTRACTOR_FOLDER in Path(f.path).parts)
-        yield TempStore(resources, len(files) - failed, seconds)
+            log.warning("%d files of the temporary store could not be indexed", len(index.failures))
+        failed = {str(f.path) for f in index.failures}
+        distractors_failed = sum(1 for f in failed if DISTRACTOR_FOLDER in Path(f).parts)
+        extra_failed = [
+            p for p in extras if str(p) in failed or p.relative_to(corpus).as_posix() in failed
+        ]
+        if extra_failed:
+            raise InputError(
+                "documents of the extra folders could not be indexed: "
+                + ", ".join(p.relative_to(corpus).as_posix() for p in extra_failed)
+            )
+        yield TempStore(
+            resources,
+            len(files) - distractors_failed,
+            seconds,
+            tuple(str(folder) for folder in extra_dirs),
+            len(extras),
+        )
+
+
+def distractor_resources(
+    settings: Settings,
+    folder: Path,
+    *,
+    progress: ProgressCallback | None = None,
+) -> AbstractContextManager[TempStore]:
+    """Resources over a temporary store of the project corpus plus every .txt in `folder`."""
+    return temporary_store(settings, distractors=folder, progress=progress)
+
+
+def with_backend(resources: Resources, backend: str) -> Resources:
+    """The same store, embedder and retriever answering with another chat backend.
+
+    Loading the store and index once and swapping only the chat model keeps the backends'
+    figures comparable (same documents, same chunks) and saves re-indexing per backend.
+    """
+    settings = resources.settings
+    if settings.llm.backend == backend:
+        return resources
+    llm = settings.llm.model_copy(update={"backend": backend})
+    settings = settings.model_copy(update={"llm": llm})
+    chat = None if backend == "extractive" else load_chat_backend(llm, threads=settings.llm_threads)
+    return Resources(settings, resources.embedder, resources.store, resources.retriever, chat)

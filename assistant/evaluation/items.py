@@ -10,26 +10,40 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from assistant.errors import InputError
 from assistant.types import ChatTurn
 
+KINDS_WITHOUT_EVIDENCE = frozenset({"smalltalk"})
+"""Answerable kinds graded on their reply alone: no source sentence holds the answer."""
+
 
 class EvalItem(BaseModel):
-    """One graded question: what to ask, and how to tell a right answer from a wrong one."""
+    """One graded question: what to ask, and how to tell a right answer from a wrong one.
+
+    `answerable` may be given explicitly (the project's set does, `eval/README.md`); when it
+    is left out it follows from `must`, as in `shared/eval/dev.jsonl`: an item without
+    grading keys is one the assistant must decline.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str = Field(min_length=1)
     kind: str = Field(
         min_length=1,
-        description="factoid, list, multi_doc, paraphrase, unanswerable, follow_up, russian, ...",
+        description="factoid, acronym, list, multi_doc, paraphrase, unanswerable, follow_up, "
+        "smalltalk, russian, kyrgyz, ...",
     )
     question: str = Field(min_length=1)
     history: tuple[ChatTurn, ...] = ()
     answer: str = Field(description="Reference answer, for people reading the report.")
+    answerable: bool = Field(
+        default=True,  # replaced by _default_answerable when the line leaves it out
+        description="False: the assistant must decline (no must keys, no evidence).",
+    )
     must: tuple[tuple[str, ...], ...] = Field(
         description="Required facts; each inner group needs at least one alternative present."
     )
@@ -38,18 +52,33 @@ class EvalItem(BaseModel):
     source: str | None = None
     evidence2: str | None = None
     source2: str | None = None
+    topic: str | None = Field(
+        default=None,
+        description="Topic group of an item without evidence; the split keeps a group together.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_answerable(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("answerable") is None:
+            return {**data, "answerable": bool(data.get("must"))}
+        return data
 
     @property
-    def answerable(self) -> bool:
-        """Unanswerable items carry no grading keys and pass only when the assistant declines."""
-        return bool(self.must)
+    def needs_evidence(self) -> bool:
+        """Whether the answer should come from (and cite) a source passage."""
+        return self.answerable and self.kind not in KINDS_WITHOUT_EVIDENCE
 
     @model_validator(mode="after")
     def _consistent(self) -> EvalItem:
         if any(not group or not all(alt.strip() for alt in group) for group in self.must):
             raise ValueError("every 'must' group needs at least one non-empty alternative")
-        if self.kind == "unanswerable" and self.must:
-            raise ValueError("an 'unanswerable' item must have an empty 'must' list")
+        if self.kind == "unanswerable" and self.answerable:
+            raise ValueError("an 'unanswerable' item cannot be answerable")
+        if self.answerable and not self.must:
+            raise ValueError("an answerable item needs 'must' keys")
+        if not self.answerable and (self.must or self.evidence or self.evidence2):
+            raise ValueError("an unanswerable item has an empty 'must' and no evidence")
         if self.kind == "follow_up" and not self.history:
             raise ValueError("a 'follow_up' item needs a 'history' of earlier turns")
         return self

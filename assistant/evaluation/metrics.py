@@ -268,6 +268,7 @@ def summarize(results: Sequence[ItemResult]) -> Scores:
         citation_accuracy=_ratio(r.evidence_cited for r in results),
         evidence2_cited=_ratio(r.evidence2_cited for r in results),
         faithfulness=Ratio(hits=sum(s.supported for s in sentences), total=len(sentences)),
+        must_not_clean=_ratio(r.must_not_clean for r in results),
         hit_at_1=hit_at(ranks, 1),
         hit_at_5=hit_at(ranks, RETRIEVAL_DEPTH),
         mrr=mean_reciprocal_rank(ranks),

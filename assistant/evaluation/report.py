@@ -20,6 +20,12 @@ from pydantic import BaseModel, ConfigDict
 from assistant.evaluation.results import EvalResult, ItemResult, Percentiles, Ratio, Scores
 
 MIN_DISTRACTORS_FOR_SCALED_TARGET = 2000
+UNLISTED_SETS = frozenset({"heldout"})
+"""Question files (by stem) whose reports show scores only, never items (eval/README.md)."""
+HIDDEN_NOTE = (
+    "This is the held-out split: it is scored and reported, never inspected item by item, "
+    "so its items are not listed (see eval/README.md). Read the tune split's report instead."
+)
 
 
 class MachineInfo(BaseModel):
@@ -230,8 +236,10 @@ def _failure_section(item: ItemResult) -> list[str]:
     return lines
 
 
-def render_markdown(result: EvalResult, *, title: str, machine_info: MachineInfo) -> str:
-    """The human-readable report."""
+def render_markdown(
+    result: EvalResult, *, title: str, machine_info: MachineInfo, list_items: bool = True
+) -> str:
+    """The human-readable report; `list_items=False` leaves out the failed items' text."""
     info = result.info
     corpus = f"{info.corpus_documents:,} documents, {info.corpus_chunks:,} chunks"
     if info.distractor_documents:
@@ -273,6 +281,8 @@ def render_markdown(result: EvalResult, *, title: str, machine_info: MachineInfo
     ]
     failed = [item for item in result.items if not item.passed]
     lines += [f"## Failures ({len(failed)} of {len(result.items)} items)", ""]
+    if not list_items:
+        return "\n".join([*lines, HIDDEN_NOTE, ""])
     for item in failed:
         lines += _failure_section(item)
     if not failed:
@@ -305,10 +315,18 @@ def report_stem(result: EvalResult) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", stem)
 
 
+def lists_items(result: EvalResult) -> bool:
+    """Whether a run's reports may show its items: not for the held-out split."""
+    return Path(result.info.dataset).stem not in UNLISTED_SETS
+
+
 def write_report(
     result: EvalResult, out_dir: Path, *, title: str, machine_info: MachineInfo
 ) -> tuple[Path, Path]:
     """Write `<stem>.md` and `<stem>.json` into `out_dir` (created if needed).
+
+    Reports of the held-out split carry its scores only: no question, answer or failed check
+    of any item, so that nobody fixes a rule by reading one (eval/README.md).
 
     Returns:
         (markdown path, json path).
@@ -318,13 +336,16 @@ def write_report(
     md_path = out_dir / f"{stem}.md"
     json_path = out_dir / f"{stem}.json"
     md_path.write_text(
-        render_markdown(result, title=title, machine_info=machine_info), encoding="utf-8"
+        render_markdown(
+            result, title=title, machine_info=machine_info, list_items=lists_items(result)
+        ),
+        encoding="utf-8",
     )
     payload = {
         "title": title,
         "machine": machine_info.model_dump(mode="json"),
         "targets": [t.model_dump() for t in evaluate_targets(result)],
-        **result.model_dump(mode="json"),
+        **result.model_dump(mode="json", exclude=None if lists_items(result) else {"items"}),
     }
     json_path.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     return md_path, json_path

@@ -75,8 +75,13 @@ class ItemResult(_Frozen):
     correct: bool | None = None
     missing: tuple[tuple[str, ...], ...] = Field(default=(), description="Unmatched must groups.")
     forbidden: tuple[str, ...] = Field(default=(), description="must_not phrases found.")
-    refusal_correct: bool | None = None
+    refusal_correct: bool | None = Field(
+        default=None, description="Unanswerable items: declined, and no must_not phrase shown."
+    )
     false_refusal: bool | None = None
+    must_not_clean: bool | None = Field(
+        default=None, description="Items with must_not phrases: none of them in the answer."
+    )
     evidence_cited: bool | None = None
     evidence2_cited: bool | None = None
     retrieval_rank: int | None = Field(default=None, description="1-based; None = not found.")
@@ -101,6 +106,10 @@ class Scores(_Frozen):
     citation_accuracy: Ratio
     evidence2_cited: Ratio = Field(description="multi_doc answers that also cite evidence2.")
     faithfulness: Ratio = Field(description="Supported sentences of all answered items.")
+    must_not_clean: Ratio = Field(
+        default=Ratio(hits=0, total=0),
+        description="Items with must_not phrases whose answer (or refusal) shows none of them.",
+    )
     hit_at_1: Ratio
     hit_at_5: Ratio
     mrr: float | None = None
@@ -132,8 +141,12 @@ class RunInfo(_Frozen):
     corpus_chunks: int = 0
     distractor_documents: int = 0
     index_seconds: float | None = Field(
-        default=None, description="Time to build the temporary (distractor) store."
+        default=None, description="Time to build the temporary store (extras, distractors)."
     )
+    extra_folders: tuple[str, ...] = Field(
+        default=(), description="Folders indexed beside the corpus, e.g. eval/news."
+    )
+    extra_documents: int = 0
     embedding_model: str = ""
     chat_model: str = ""
     llm_threads: int = 0

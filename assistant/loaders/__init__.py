@@ -99,7 +99,8 @@ def _kind(doc_id: str, stated: str | None) -> str:
 
 def _title(stated: str | None, text: str, doc_id: str) -> str:
     if stated and stated.strip() and not is_injection(stated):
-        return " ".join(stated.split())
+        # A <title> or PDF title stuffed with words is cut like a long first line.
+        return title_from_text(" ".join(stated.split())) or stated.strip()
     return title_from_text(text) or PurePosixPath(doc_id).stem.replace("_", " ").replace("-", " ")
 
 

@@ -15,13 +15,17 @@ assistant retrieves is put in front of the chat model as evidence: a hostile doc
 be able to steer answers, nor be quoted back as fact. The whole paragraph holding such an
 instruction goes, because the claim it wants repeated usually sits beside the trigger phrase in
 sentences that look innocent on their own; only a very long line (a file without paragraph
-breaks) is cut sentence by sentence instead, so that the rest of the file survives.
+breaks) is cut sentence by sentence instead, so that the rest of the file survives. The test
+itself is `assistant.injection.addresses_ai`, which sees through invisible characters,
+look-alike letters, line breaks and Russian; the answer path applies the same test to every
+sentence it would quote.
 """
 
 from __future__ import annotations
 
 import re
 
+from assistant.injection import addresses_ai, find_instructions
 from assistant.loaders.metadata import is_date_stamp
 from assistant.text import Span, split_sentences
 
@@ -57,39 +61,6 @@ _CRUMB_WORDS = 4
 _LINK_WORDS = 10
 _MIN_LINK_RUN = 3
 _LONG_LINE = 600
-
-_STRONG_INJECTION = re.compile(
-    "|".join(
-        (
-            r"\b(?:ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,40}?"
-            r"\b(?:previous|prior|above|earlier|preceding|foregoing|all|any|your|the)\b"
-            r"[^.!?\n]{0,30}?\b(?:instructions?|prompts?|rules|directions|guidelines|context)\b",
-            r"\bsystem\s+(?:note|prompt|message|instructions?|override)s?\b",
-            r"\b(?:note|message|instructions?|attention)\s+(?:for|to)\s+(?:all\s+)?"
-            r"(?:ai|a\.i\.|llms?|(?:large\s+)?language\s+models?|chatbots?|assistants?|bots?)\b",
-            r"\b(?:do\s+not|don't|never)\s+(?:mention|reveal|disclose|repeat|cite|quote)\s+"
-            r"(?:this|these)\s+(?:notes?|messages?|instructions?|prompts?|texts?|lines?)\b",
-            r"\b(?:if\s+)?you\s+are\s+(?:now\s+)?an?\s+"
-            r"(?:ai|a\.i\.|llm|(?:large\s+)?language\s+model|chatbot|ai\s+assistant)\b",
-            r"\bas\s+an?\s+(?:ai|a\.i\.|llm|(?:large\s+)?language\s+model)"
-            r"(?:\s+(?:assistant|(?:language\s+)?model|system|chatbot))?"
-            r"\s*,\s*(?:you|your|always|never|please)\b",
-            r"\b(?:ai|llm)\s+(?:assistants?|agents?|chatbots?|models?)\s*:",
-        )
-    ),
-    re.IGNORECASE,
-)
-# Each of these also occurs in honest news ("the app will tell users that ..."); two in one
-# sentence are an instruction to a machine.
-_WEAK_INJECTION = (
-    re.compile(
-        r"\b(?:tell|inform|answer|reply\s+to|respond\s+to)\s+(?:all\s+)?(?:the\s+)?users?\b",
-        re.IGNORECASE,
-    ),
-    re.compile(r"\b(?:ai|llm)\s+(?:assistants?|agents?|chatbots?)\b", re.IGNORECASE),
-    re.compile(r"\b(?:do\s+not|don't|never)\s+(?:mention|reveal|disclose)\b", re.IGNORECASE),
-    re.compile(r"\binstructions?\b", re.IGNORECASE),
-)
 
 
 def normalize_whitespace(text: str) -> str:
@@ -185,20 +156,9 @@ def clean_text(text: str) -> str:
     return normalize_whitespace("\n".join(lines))
 
 
-def _weak_signals(text: str) -> int:
-    return sum(1 for pattern in _WEAK_INJECTION if pattern.search(text))
-
-
 def is_injection(sentence: str) -> bool:
     """True when a sentence (or title) addresses an AI system with instructions."""
-    return bool(_STRONG_INJECTION.search(sentence)) or _weak_signals(sentence) >= 2
-
-
-def _injected_sentences(line: str) -> list[Span]:
-    # Cheap whole-line test first: sentence splitting every line of a large corpus is slow.
-    if not (_STRONG_INJECTION.search(line) or _weak_signals(line) >= 2):
-        return []
-    return [span for span in split_sentences(line) if is_injection(span.text)]
+    return addresses_ai(sentence)
 
 
 def _without(line: str, spans: list[Span]) -> str:
@@ -210,17 +170,74 @@ def _without(line: str, spans: list[Span]) -> str:
     return _SPACES.sub(" ", "".join(kept)).strip()
 
 
+def _paragraphs(lines: list[str]) -> list[list[int]]:
+    """Indexes of the lines of each paragraph (a run of non-blank lines)."""
+    blocks: list[list[int]] = []
+    current: list[int] = []
+    for index, line in enumerate(lines):
+        if line.strip():
+            current.append(index)
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _instructions_by_line(lines: list[str]) -> dict[int, list[tuple[int, int]]]:
+    """For each line holding (part of) an instruction, where in the line it lies."""
+    hits: dict[int, list[tuple[int, int]]] = {}
+    # Strong patterns read a whole paragraph, so an instruction broken over lines is caught.
+    for block in _paragraphs(lines):
+        starts, offset = [], 0
+        for index in block:
+            starts.append(offset)
+            offset += len(lines[index]) + 1
+        text = "\n".join(lines[index] for index in block)
+        for start, end in find_instructions(text, weak=False):
+            for index, line_start in zip(block, starts, strict=True):
+                line_end = line_start + len(lines[index])
+                if start < line_end and end > line_start:
+                    hits.setdefault(index, []).append(
+                        (max(start, line_start) - line_start, min(end, line_end) - line_start)
+                    )
+    # Weak signals count only within one sentence; the whole-line test is a cheap filter,
+    # since sentence splitting every line of a large corpus is slow.
+    for index, line in enumerate(lines):
+        if index in hits or not find_instructions(line):
+            continue
+        for span in split_sentences(line):
+            for start, end in find_instructions(span.text):
+                hits.setdefault(index, []).append((span.start + start, span.start + end))
+    return hits
+
+
 def strip_injections(text: str) -> tuple[str, list[str]]:
-    """Remove lines that instruct an AI system; return the text and what was removed."""
+    """Remove lines that instruct an AI system; return the text and what was removed.
+
+    Detection reads a normalised view (see assistant/injection.py), so invisible characters,
+    look-alike letters, line breaks and the sentence splitter's 3000-character cut do not
+    hide an instruction; what is removed is the original text.
+    """
+    lines = text.split("\n")
+    hits = _instructions_by_line(lines)
     kept: list[str] = []
     removed: list[str] = []
-    for line in text.split("\n"):
-        injected = _injected_sentences(line)
-        if not injected:
+    for index, line in enumerate(lines):
+        found = hits.get(index)
+        if not found:
             kept.append(line)
         elif len(line) <= _LONG_LINE:
             removed.append(line.strip())
         else:
-            kept.append(_without(line, injected))
-            removed.extend(span.text for span in injected)
+            # Every sentence the instruction touches goes, also both halves of one that the
+            # splitter cut in two.
+            spans = [
+                span
+                for span in split_sentences(line)
+                if any(start < span.end and end > span.start for start, end in found)
+            ]
+            kept.append(_without(line, spans))
+            removed.extend(span.text for span in spans)
     return "\n".join(kept), removed

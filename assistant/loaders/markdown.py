@@ -18,25 +18,46 @@ _QUOTE = re.compile(r"^\s{0,3}(?:>\s?)+")
 _BULLET = re.compile(r"^(\s*)[-*+]\s+(?:\[[ xX]\]\s+)?")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _REFERENCE_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+.*$")
+# Every inline pattern is linear in the line's length: the part between two delimiters may
+# not contain the opening delimiter, so a scan from one opener stops at the next one instead
+# of running to the end of the line (a 20,000-character line of "[" took seconds, and 4x more
+# per doubling, with ".+?" and "[^\]]+"). HTML comments are found with str.find for the same
+# reason.
 _INLINE = (
-    (re.compile(r"<!--.*?-->", re.DOTALL), ""),
     (re.compile(r"<br\s*/?>", re.IGNORECASE), " "),
-    (re.compile(r"</?[A-Za-z][^>]*>"), ""),
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),
-    (re.compile(r"<((?:https?|mailto):[^>\s]+)>"), r"\1"),
+    # An autolink's address is text; any other tag is markup.
+    (re.compile(r"<((?:https?|mailto):[^<>\s]+)>"), r"\1"),
+    (re.compile(r"</?[A-Za-z][^<>]*>"), ""),
+    (re.compile(r"!\[([^\[\]]*)\]\([^()]*\)"), r"\1"),
+    (re.compile(r"\[([^\[\]]+)\]\([^()]*\)"), r"\1"),
+    (re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]"), r"\1"),
     (re.compile(r"`([^`]+)`"), r"\1"),
-    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
-    (re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])"), r"\1"),
-    (re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])"), r"\1"),
-    (re.compile(r"~~(?=\S)(.+?)(?<=\S)~~"), r"\1"),
+    (re.compile(r"\*\*(?=\S)((?:[^*]|\*(?!\*))+?)(?<=\S)\*\*"), r"\1"),
+    (re.compile(r"__(?=\S)((?:[^_]|_(?!_))+?)(?<=\S)__"), r"\1"),
+    (re.compile(r"(?<![\w*])\*(?=[^\s*])([^*]+?)(?<=\S)\*(?![\w*])"), r"\1"),
+    (re.compile(r"(?<![\w_])_(?=[^\s_])([^_]+?)(?<=\S)_(?![\w_])"), r"\1"),
+    (re.compile(r"~~(?=\S)((?:[^~]|~(?!~))+?)(?<=\S)~~"), r"\1"),
     (re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|~])"), r"\1"),
 )
 
 
+def _drop_comments(text: str) -> str:
+    """Remove <!-- ... --> comments; an unclosed one runs to the end of the text."""
+    kept: list[str] = []
+    position = 0
+    while (start := text.find("<!--", position)) != -1:
+        kept.append(text[position:start])
+        end = text.find("-->", start + 4)
+        if end == -1:
+            return "".join(kept)
+        position = end + 3
+    kept.append(text[position:])
+    return "".join(kept)
+
+
 def inline_to_text(text: str) -> str:
     """Drop inline markdown (emphasis, links, code, tags) from one line, keeping its words."""
+    text = _drop_comments(text)
     for pattern, replacement in _INLINE:
         text = pattern.sub(replacement, text)
     return text

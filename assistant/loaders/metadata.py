@@ -85,6 +85,28 @@ _BARE_DATE = re.compile(rf"{_DATE}{_TIME}?", re.IGNORECASE)
 _NAME_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[_\-. ]|$)")
 _HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 _TITLE_LIMIT = 150
+# A corpus header is five short fields; anything much larger is not a header we wrote.
+MAX_HEADER_BYTES = 4096
+# Longest value kept per text field. A longer title is cut: a title stuffed with words
+# would match every question and pull its document into every answer.
+FIELD_LIMITS = {"title": _TITLE_LIMIT, "kind": 40, "publisher": 200, "original": 2000}
+
+
+class _PlainYamlLoader(yaml.SafeLoader):
+    """`yaml.SafeLoader` without anchors and aliases.
+
+    About 400 bytes of nested aliases ("billion laughs") expand to gigabytes once a value is
+    turned into a string; a front-matter header never needs them, so any anchor or alias is
+    refused before a single node is built.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.YAMLError(
+                "anchors and aliases (& and *) are not allowed in a front-matter header"
+            )
+        return super().compose_node(parent, index)
 
 
 class FrontMatter(BaseModel):
@@ -202,11 +224,20 @@ def title_from_text(text: str) -> str | None:
     return None
 
 
-def _as_text(value: Any) -> str | None:
+def _as_text(value: Any, field: str) -> str | None:
     # YAML reads `title: 2016` as a number and `title: Yes` as a bool; a title is still text.
     if value is None:
         return None
-    text = str(value).strip()
+    if isinstance(value, (dict, list, set, tuple)):
+        raise DocumentError(
+            f"front-matter {field} must be a single value, not a list or a mapping: "
+            f"write it as '{field}: text'"
+        )
+    text = " ".join(str(value).split())
+    limit = FIELD_LIMITS[field]
+    if len(text) > limit:
+        log.warning("front matter: %s cut to %d characters", field, limit)
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
     return text or None
 
 
@@ -229,17 +260,17 @@ def _front_matter(fields: dict[str, Any]) -> FrontMatter:
     unknown = sorted(set(fields) - _HEADER_FIELDS)
     if unknown:
         log.warning("front matter: ignoring unknown field(s) %s", ", ".join(unknown))
-    kind = _as_text(fields.get("kind"))
+    kind = _as_text(fields.get("kind"), "kind")
     if kind is not None and kind not in KINDS:
         raise DocumentError(
             f"front-matter kind {kind!r} is not one of {', '.join(repr(k) for k in KINDS)}"
         )
     return FrontMatter(
-        title=_as_text(fields.get("title")),
+        title=_as_text(fields.get("title"), "title"),
         kind=kind,
         date=_as_date(fields.get("date")),
-        publisher=_as_text(fields.get("publisher")),
-        original=_as_text(fields.get("original")),
+        publisher=_as_text(fields.get("publisher"), "publisher"),
+        original=_as_text(fields.get("original"), "original"),
     )
 
 
@@ -252,17 +283,24 @@ def split_front_matter(text: str) -> tuple[FrontMatter | None, str]:
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
         return None, text
+    size = 0
     for number, line in enumerate(lines[1:], start=1):
         if line.strip() in ("---", "..."):
             header, body = "".join(lines[1:number]), "".join(lines[number + 1 :])
             break
+        size += len(line.encode("utf-8"))
+        if size > MAX_HEADER_BYTES:
+            raise DocumentError(
+                f"the front-matter header is longer than {MAX_HEADER_BYTES} bytes: keep it to "
+                "title, kind, date, publisher and original, and close it with a '---' line"
+            )
     else:
         raise DocumentError(
             "the front-matter header that opens with '---' is never closed: "
             "add a '---' line after the header"
         )
     try:
-        fields = yaml.safe_load(header)
+        fields = yaml.load(header, Loader=_PlainYamlLoader)  # noqa: S506 (safe loader subclass)
     except yaml.YAMLError as exc:
         problem = str(exc).replace("\n", " ")
         raise DocumentError(

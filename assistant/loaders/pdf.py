@@ -7,12 +7,17 @@ footers (a line repeated on most pages) and bare page numbers are dropped. A PDF
 user password is refused with what to do; one whose password only restricts printing or
 copying opens with the empty password and is read. Only the title comes from the PDF's
 metadata: its creation date is when the file was made, not when the news was published.
+
+A PDF is untrusted input (staff upload them): more than `MAX_PAGES` pages is refused before any
+page is read, and text extraction stops with an error once it has run `TIME_LIMIT_S` seconds
+(checked between pages; pypdf's own limits bound the work inside one page).
 """
 
 from __future__ import annotations
 
 import io
 import re
+import time
 from collections import Counter
 from collections.abc import Callable
 
@@ -26,6 +31,8 @@ _ENDS_CLAUSE = re.compile(r"[.!?:;…][\"'”’»)\]]*$")
 _PAGE_NUMBER = re.compile(
     r"(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:/|of)\s*\d{1,4})?", re.IGNORECASE
 )
+MAX_PAGES = 500
+TIME_LIMIT_S = 60.0
 _WRAP_SHARE = 0.6
 _RUNNING_SHARE = 0.6
 _MIN_PAGES_FOR_RUNNING = 3
@@ -121,13 +128,37 @@ def _title(reader: PdfReader) -> str | None:
     return title if title and not _JUNK_TITLE.match(title) else None
 
 
-def read_pdf(data: bytes) -> Extraction:
-    """Read a PDF's text per page; raises DocumentError when it is corrupt, locked or a scan."""
-    reader = _open(data)
+def _page_texts(reader: PdfReader, *, max_pages: int, time_limit_s: float) -> list[str]:
     try:
-        raw = [page.extract_text() or "" for page in reader.pages]
-    except Exception as exc:  # damaged page streams surface only while extracting
+        count = len(reader.pages)
+    except Exception as exc:  # a broken page tree
         raise _corrupt(exc) from exc
+    if count > max_pages:
+        raise DocumentError(
+            f"PDF of {count} pages; at most {max_pages} are read: split it into smaller files"
+        )
+    deadline = time.monotonic() + time_limit_s
+    texts: list[str] = []
+    for number, page in enumerate(reader.pages, start=1):
+        if time.monotonic() > deadline:
+            raise DocumentError(
+                f"reading the PDF took longer than {time_limit_s:g} s (stopped at page "
+                f"{number} of {count}): re-export it as a simpler PDF or add a text version"
+            )
+        try:
+            texts.append(page.extract_text() or "")
+        except Exception as exc:  # damaged page streams surface only while extracting
+            raise _corrupt(exc) from exc
+    return texts
+
+
+def read_pdf(
+    data: bytes, *, max_pages: int = MAX_PAGES, time_limit_s: float = TIME_LIMIT_S
+) -> Extraction:
+    """Read a PDF's text per page; raises DocumentError when it is corrupt, locked, a scan,
+    too long or too slow to read."""
+    reader = _open(data)
+    raw = _page_texts(reader, max_pages=max_pages, time_limit_s=time_limit_s)
     if not any(page.strip() for page in raw):
         raise DocumentError(
             "PDF with no extractable text (scanned pages?): run OCR on it or add a text version"

@@ -199,7 +199,7 @@ def _streamed_text(
             status.update(label=render.stage_label(event.stage))
         elif isinstance(event, SentenceEvent):
             if event.sentence.origin != "refusal":
-                yield render.sentence_markdown(event.sentence, event.text.strip())
+                yield render.sentence_markdown(event.sentence)
         elif isinstance(event, AnswerEvent):
             out.append(event.answer)
 

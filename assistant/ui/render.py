@@ -13,9 +13,11 @@ import html
 import re
 from collections.abc import Iterable
 
+from assistant.citations import unescape_literal_markers
 from assistant.types import Answer, AnswerSentence, Citation
 
-_MARKER = re.compile(r"\[(\d{1,3})\]")
+# A real marker; a document's own "[2]" reaches here escaped as "\[2\]" and is not one.
+_MARKER = re.compile(r"(?<!\\)\[(\d{1,3})\]")
 # Every ASCII punctuation character may be backslash-escaped in CommonMark; these are the ones
 # that start Markdown, HTML, LaTeX ($) or Streamlit directive (:) syntax.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|$~:=&])")
@@ -39,9 +41,26 @@ _STAGES: tuple[tuple[str, str], ...] = (
 )
 
 
+# Streamlit's Markdown (remark-gfm) turns bare addresses into links even inside escaped text:
+# "www.x.org", "https://x.org" and "name@x.org". A word joiner (U+2060, invisible, no break)
+# after the scheme or "www" and before "@" keeps them plain text.
+_WORD_JOINER = "\u2060"
+_AUTOLINKS = (
+    (re.compile(r"(?i)\b((?:https?|ftp|mailto|xmpp)):"), rf"\1{_WORD_JOINER}:"),
+    (re.compile(r"(?i)\b(www)\."), rf"\1{_WORD_JOINER}."),
+    (re.compile(r"@"), f"{_WORD_JOINER}@"),
+)
+
+
+def _unlinked(text: str) -> str:
+    for pattern, replacement in _AUTOLINKS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def escape_markdown(text: str) -> str:
-    """Text that Streamlit's Markdown shows literally, on one line."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", _SPACE.sub(" ", text).strip())
+    """Text that Streamlit's Markdown shows literally, on one line, with no clickable links."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _unlinked(_SPACE.sub(" ", text).strip()))
 
 
 def badge(n: int) -> str:
@@ -56,20 +75,25 @@ def with_badges(text: str, extra: Iterable[int] = ()) -> str:
     position = 0
     found = False
     for match in _MARKER.finditer(text):
-        pieces.append(escape_markdown(text[position : match.start()]))
+        pieces.append(escape_markdown(unescape_literal_markers(text[position : match.start()])))
         pieces.append(badge(int(match.group(1))))
         position = match.end()
         found = True
-    pieces.append(escape_markdown(text[position:]))
+    pieces.append(escape_markdown(unescape_literal_markers(text[position:])))
     if not found:
         pieces.extend(badge(n) for n in extra)
     return " ".join(piece for piece in pieces if piece)
 
 
-def sentence_markdown(sentence: AnswerSentence, text: str | None = None) -> str:
+def sentence_markdown(sentence: AnswerSentence) -> str:
     """One answer sentence as a Markdown fragment: a verbatim fallback quote becomes its own
-    block quote, so readers can tell it from sentences the model wrote."""
-    body = with_badges(sentence.text if text is None else text, sentence.citations)
+    block quote, so readers can tell it from sentences the model wrote.
+
+    The badges come from the sentence's citations only: a `[2]` in its text is the
+    document's own and is shown as written.
+    """
+    pieces = [escape_markdown(sentence.text), *(badge(n) for n in sentence.citations)]
+    body = " ".join(piece for piece in pieces if piece)
     if sentence.origin == "evidence":
         return f"\n\n> {body}\n\n"
     return f"{body} "

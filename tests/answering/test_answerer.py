@@ -144,13 +144,11 @@ def news_resources(tmp_path_factory, embedder):
 
     from assistant.retrieval import HybridRetriever
     from assistant.store import open_store
-    from tests.conftest import CORPUS, NEWS_FIXTURES, make_settings
+    from tests.conftest import CORPUS, NEWS_FIXTURES, make_settings, shared_files
 
-    if not NEWS_FIXTURES.is_dir():
-        pytest.skip("the shared news fixtures are not beside the project")
     base = tmp_path_factory.mktemp("news")
     shutil.copytree(CORPUS, base / "corpus")
-    for item in NEWS_FIXTURES.glob("*.md"):
+    for item in shared_files(NEWS_FIXTURES, "*.md"):
         shutil.copy(item, base / "corpus" / "news" / item.name)
     settings = make_settings(base)
     store = open_store(settings, embedder.model_id, embedder.dimension)

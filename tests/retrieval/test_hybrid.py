@@ -3,11 +3,9 @@
 import json
 import re
 
-import pytest
-
 from assistant.retrieval import ChunkFilter, needs_context, standalone_question
 from assistant.types import ChatTurn
-from tests.conftest import DEV_SET
+from tests.conftest import DEV_SET, shared_file
 
 
 def _norm(text: str) -> str:
@@ -15,11 +13,12 @@ def _norm(text: str) -> str:
 
 
 def _answerable_items() -> list[dict]:
-    items = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines()]
+    items = [
+        json.loads(line) for line in shared_file(DEV_SET).read_text(encoding="utf-8").splitlines()
+    ]
     return [i for i in items if i["evidence"]]
 
 
-@pytest.mark.skipif(not DEV_SET.exists(), reason="the shared dev set is not beside the project")
 def test_evidence_in_top5_for_90_percent_of_dev_questions(resources):
     """The answer path's own retrieval (candidates reranked by evidence) as the CLI reports it."""
     from assistant import service

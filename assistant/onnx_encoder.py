@@ -1,0 +1,163 @@
+"""The embedding model run by ONNX Runtime: the same vectors as torch, faster on a CPU.
+
+The ONNX graph is exported from the weights already loaded by sentence-transformers (the
+bundled all-MiniLM-L6-v2 by default), once, into a cache folder; nothing is downloaded.
+sentence-transformers' own ONNX backend needs optimum-onnx, which pins transformers below the
+version this project runs, so the export uses torch's exporter and the pooling that the
+model's sentence-transformers config names (mean of the token vectors, then unit length) is
+done here in numpy. Only that architecture (Transformer, mean Pooling, Normalize) is accepted;
+any other model stays on torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from assistant.errors import ModelError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# The opset every onnxruntime of the last years runs; BERT needs nothing newer.
+_OPSET = 17
+
+
+def _check_architecture(model: SentenceTransformer) -> None:
+    modules: list[Any] = list(model)
+    names = [type(module).__name__ for module in modules]
+    pooling = modules[1].get_config_dict() if len(modules) > 1 else {}
+    if names[:2] != ["Transformer", "Pooling"] or pooling.get("pooling_mode") != "mean":
+        raise ModelError(
+            f"the onnx embedding backend supports mean-pooled models only, not {names}: "
+            "set ASSISTANT_EMBEDDING_BACKEND=torch"
+        )
+
+
+def cache_path(name_or_path: str, cache_dir: Path) -> Path:
+    """Where the exported graph of this model lives; the key changes when the weights do."""
+    key = hashlib.sha256(name_or_path.encode())
+    folder = Path(name_or_path)
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
+            stat = path.stat()
+            key.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in Path(name_or_path).name)
+    return cache_dir / f"{stem[:60]}-{key.hexdigest()[:12]}.onnx"
+
+
+def export(model: SentenceTransformer, target: Path) -> Path:
+    """Export the model's transformer to `target` (written atomically), from loaded weights."""
+    import torch
+
+    _check_architecture(model)
+    transformer: Any = model[0].auto_model
+
+    class _Encoder(torch.nn.Module):
+        # Keyword arguments: the positional order of BertModel.forward changes between
+        # transformers versions.
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = transformer
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    sample = model.tokenizer(["an example", "a second example sentence"], padding=True)
+    args = tuple(torch.tensor(sample[name]) for name in _INPUTS)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
+    os.close(handle)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            # The TorchScript exporter is deprecated but needs no extra packages (the dynamo
+            # one needs onnxscript); its tracer warnings are about code paths BERT never takes.
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                _Encoder().eval(),
+                args,
+                tmp,
+                input_names=list(_INPUTS),
+                output_names=["last_hidden_state"],
+                dynamic_axes={name: {0: "batch", 1: "tokens"} for name in _INPUTS}
+                | {"last_hidden_state": {0: "batch", 1: "tokens"}},
+                opset_version=_OPSET,
+                dynamo=False,
+            )
+        Path(tmp).replace(target)
+    except Exception as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ModelError(
+            f"cannot export the embedding model to ONNX ({exc}): set "
+            "ASSISTANT_EMBEDDING_BACKEND=torch"
+        ) from exc
+    log.info("embedding model exported to %s", target)
+    return target
+
+
+class OnnxEncoder:
+    """Mean-pooled, unit-length sentence vectors from an exported graph (thread-safe)."""
+
+    def __init__(self, path: Path, tokenizer: Any, max_length: int) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:
+            raise ModelError(
+                f"cannot load the ONNX embedding model {path} ({exc}): delete it to export it "
+                "again, or set ASSISTANT_EMBEDDING_BACKEND=torch"
+            ) from exc
+        self._tokenizer = tokenizer
+        self._max_length = max_length
+        self._inputs = {i.name for i in self._session.get_inputs()}
+
+    @classmethod
+    def load(cls, model: SentenceTransformer, name_or_path: str, cache_dir: Path) -> OnnxEncoder:
+        """The encoder for `model`, exporting it into `cache_dir` the first time."""
+        _check_architecture(model)
+        path = cache_path(name_or_path, cache_dir)
+        if not path.exists():
+            export(model, path)
+        return cls(path, model.tokenizer, int(model.max_seq_length or 256))
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """Vectors for `texts`, in order. Texts are batched by length, as sentence-transformers
+        does, so that a batch pads to its own longest text rather than the longest of all."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors: list[np.ndarray] = [np.empty(0, dtype=np.float32)] * len(texts)
+        for at in range(0, len(order), batch_size):
+            batch = order[at : at + batch_size]
+            encoded = self._tokenizer(
+                [texts[i] for i in batch],
+                padding=True,
+                truncation=True,
+                max_length=self._max_length,
+                return_tensors="np",
+            )
+            feed = {k: np.asarray(encoded[k], dtype=np.int64) for k in _INPUTS if k in encoded}
+            if "token_type_ids" in self._inputs and "token_type_ids" not in feed:
+                feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
+            hidden = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
+            mask = feed["attention_mask"][..., None].astype(np.float32)
+            pooled = (hidden[0] * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            for row, index in enumerate(batch):
+                vectors[index] = pooled[row].astype(np.float32)
+        return np.stack(vectors) if vectors else np.empty((0, 0), dtype=np.float32)
