@@ -92,6 +92,11 @@ def run(corpus: Path | None, *, rebuild: bool, quiet: bool) -> IndexReport:
     settings = load_settings()
     # Checked before the model loads, so a wrong path answers at once.
     service.require_corpus(corpus or settings.paths.corpus_dir)
+    if not rebuild:
+        # A scheduled run on an unchanged corpus answers from file hashes, no model load.
+        report = service.index_unchanged(settings, corpus)
+        if report is not None:
+            return report
     resources = service.load_resources(settings, with_chat_model=False, rebuild=rebuild)
     bar = None if quiet else _ProgressBar()
     try:

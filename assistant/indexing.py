@@ -124,6 +124,35 @@ def sync_corpus(
     return report
 
 
+def unchanged_report(corpus_dir: Path, store: VectorStore) -> IndexReport | None:
+    """The report of a run with nothing to do, found by hashing alone, or None when any
+    document is new, changed, removed, unreadable or left unfinished (then run the sync,
+    which needs the embedding model). Lets a scheduled run on an unchanged corpus finish
+    without loading the model."""
+    started = time.perf_counter()
+    require_corpus_dir(corpus_dir)
+    records = store.records()
+    if any(r.dirty or not r.generation for r in records.values()):
+        return None
+    unchanged = []
+    for doc_id, path in visible_files(corpus_dir):
+        record = records.get(doc_id)
+        try:
+            data = _read(path, doc_id)
+        except DocumentError:
+            return None
+        if record is None or record.doc_hash != file_hash(data):
+            return None
+        unchanged.append(doc_id)
+    if len(unchanged) != len(records):
+        return None
+    return IndexReport(
+        unchanged=tuple(sorted(unchanged)),
+        chunks_total=sum(r.chunks for r in records.values()),
+        seconds=time.perf_counter() - started,
+    )
+
+
 def require_corpus_dir(corpus_dir: Path) -> None:
     """Fail early, before any model is loaded or the store touched, on a missing folder."""
     if not corpus_dir.is_dir():

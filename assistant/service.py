@@ -205,6 +205,18 @@ def build_index(
     return report
 
 
+def index_unchanged(settings: Settings, corpus_dir: Path | None = None) -> IndexReport | None:
+    """The report of an indexing run when the corpus is unchanged since the last one, found
+    without loading the embedding model; None when there is work (then call `build_index`)."""
+    from assistant.embeddings import model_id_for
+    from assistant.store import open_existing
+
+    corpus = corpus_dir or settings.paths.corpus_dir
+    require_corpus(corpus)
+    store = open_existing(settings, model_id_for(settings.embedding))
+    return indexing.unchanged_report(corpus, store) if store is not None else None
+
+
 def verify_index(
     *, resources: Resources, corpus_dir: Path | None = None
 ) -> consistency.Verification:

@@ -231,6 +231,25 @@ def open_store(
     )
 
 
+def open_existing(settings: Settings, model_id: str) -> VectorStore | None:
+    """The store, if it already holds an index of `model_id`, opened with the dimension its
+    catalog records (so the model need not be loaded to learn it); None otherwise."""
+    connect = _connector(settings)
+    client = connect(False)
+    name = f"{settings.store.collection}{CATALOG_SUFFIX}"
+    try:
+        catalog = client.get_collection(name, embedding_function=None)
+    except NotFoundError:
+        return None
+    except _CHROMA_FAILURES as exc:
+        raise StoreError(f"cannot read {_location(settings)}: {_reason(exc)}") from exc
+    meta = catalog.metadata or {}
+    dimension = meta.get(DIMENSION_KEY)
+    if meta.get(MODEL_KEY) != model_id or not isinstance(dimension, int):
+        return None
+    return open_store(settings, model_id, dimension)
+
+
 @dataclass(frozen=True)
 class IndexedDocument:
     """A document's manifest record: what the index holds of it, independent of its chunks."""
