@@ -110,6 +110,9 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+# Words repeat (Zipf): stemming each distinct word once makes the BM25 build over 100k chunks
+# several times faster. The cache holds strings only (~10 MB when full).
+@lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
     return str(_stemmer().stemWord(word))
 
@@ -132,6 +135,9 @@ def _load_stopwords() -> frozenset[str]:
 STOPWORDS = _load_stopwords()
 
 
+_COMPOUND_RE = re.compile(r"[-']")
+
+
 def terms(text: str, *, compounds: bool = True) -> list[str]:
     """Stemmed content terms for lexical matching; stop words are dropped and Cyrillic is
     transliterated. A hyphenated word yields its parts, and itself too when `compounds` is
@@ -141,8 +147,8 @@ def terms(text: str, *, compounds: bool = True) -> list[str]:
     out: list[str] = []
     for word in words(text):
         word = word.removesuffix("'s")
-        if re.search(r"[-']", word):
-            parts = re.split(r"[-']", word)
+        if "-" in word or "'" in word:
+            parts = _COMPOUND_RE.split(word)
             if compounds:
                 parts.insert(0, word)
         else:

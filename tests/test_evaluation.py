@@ -561,6 +561,12 @@ def test_cli_indexes_extra_folders_and_compares_files(
     assert "| measure | tune | heldout | gap tune − held-out |" in comparison, comparison
     assert "| factoid |" in comparison and "--doc" in comparison, "per kind, and the command"
     assert not (tmp_path / "unused-chroma").exists(), "the configured store is left untouched"
+    again = tmp_path / "again.md"
+    assert eval_main(["--from-reports", str(report), "--doc", str(again)]) == 0, "re-rendered"
+    tables = [line for line in comparison.splitlines() if line.startswith("|")]
+    rebuilt = [line for line in again.read_text(encoding="utf-8").splitlines() if line[:1] == "|"]
+    assert rebuilt == tables, "the saved reports give the same comparison as the run"
+    assert eval_main(["--from-reports", str(report)]) == 2, "--from-reports needs --doc"
 
 
 def test_cli_refuses_an_extra_file_that_would_replace_a_corpus_file(

@@ -24,7 +24,7 @@ from assistant import service
 from assistant.cli_edge import guarded
 from assistant.config import LLMSettings, Settings
 from assistant.errors import InputError
-from assistant.evaluation.compare import write_comparison
+from assistant.evaluation.compare import load_reports, write_comparison
 from assistant.evaluation.harness import TempStore, run_eval, temporary_store, with_backend
 from assistant.evaluation.items import EvalItem, load_items
 from assistant.evaluation.report import collect_machine_info, render_summary, write_report
@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "files",
         type=Path,
-        nargs="+",
+        nargs="*",
         metavar="FILE",
         help="question files, e.g. eval/tune.jsonl eval/heldout.jsonl ../shared/eval/dev.jsonl",
     )
@@ -89,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="also write the side-by-side comparison of all files and backends to PATH "
         "(e.g. docs/evaluation.md)",
+    )
+    parser.add_argument(
+        "--from-reports",
+        type=Path,
+        metavar="DIR",
+        help="answer nothing: write --doc from the JSON reports already in DIR "
+        "(e.g. runs of different backends made separately)",
     )
     parser.add_argument("--limit", type=int, metavar="N", help="evaluate only the first N items")
     return parser
@@ -186,9 +193,12 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, or bad arguments (argparse printed why)
         return exc.code if isinstance(exc.code, int) else 2
+    if bool(args.files) == bool(args.from_reports) or (args.from_reports and not args.doc):
+        print("error: give question files, or --from-reports DIR with --doc", file=sys.stderr)
+        return 2
 
     def run_and_report() -> int:
-        results = _run(args)
+        results = load_reports(args.from_reports) if args.from_reports else _run(args)
         if args.doc:
             path = write_comparison(
                 results,

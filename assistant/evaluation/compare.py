@@ -8,10 +8,12 @@ generated, so it can be regenerated with the final code by the command it names.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from assistant.errors import InputError
 from assistant.evaluation.report import MachineInfo
 from assistant.evaluation.results import EvalResult, Ratio, Scores
 
@@ -178,7 +180,7 @@ def render_comparison(
         f"top_k {first.info.top_k}",
         "- Question files: "
         + ", ".join(
-            f"`{r.info.dataset}` ({len(r.items)} items)"
+            f"`{r.info.dataset}` ({r.overall.items} items)"
             for r in runs
             if r.info.backend == backends[0]
         ),
@@ -213,6 +215,28 @@ def render_comparison(
             "",
         ]
     return "\n".join(lines)
+
+
+def load_reports(folder: Path) -> list[EvalResult]:
+    """The runs saved as JSON reports in `folder`, ordered by backend, then tune, held-out,
+    dev and any other file.
+
+    Raises:
+        InputError: the folder holds no report, or a file is not one.
+    """
+    paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    if not paths:
+        raise InputError(f"{folder} holds no JSON evaluation reports.")
+    runs = []
+    for path in paths:
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            data = {key: payload[key] for key in EvalResult.model_fields if key in payload}
+            runs.append(EvalResult.model_validate(data))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"{path} is not an evaluation report: {exc}") from exc
+    order = {TUNE: 0, HELDOUT: 1, "dev": 2}
+    return sorted(runs, key=lambda r: (r.info.backend, order.get(set_name(r), 3), set_name(r)))
 
 
 def write_comparison(

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from assistant import service
-from assistant.answering import verification
+from assistant.answering import claims, verification
 from assistant.config import PathSettings, Settings
 from assistant.errors import AssistantError, InputError
 from assistant.evaluation.grading import error_item, score_item
@@ -303,4 +303,6 @@ def with_backend(resources: Resources, backend: str) -> Resources:
     llm = settings.llm.model_copy(update={"backend": backend})
     settings = settings.model_copy(update={"llm": llm})
     chat = None if backend == "extractive" else load_chat_backend(llm, threads=settings.llm_threads)
+    if chat is not None:
+        claims.load_parser()  # as load_resources does: not inside the first timed item
     return Resources(settings, resources.embedder, resources.store, resources.retriever, chat)

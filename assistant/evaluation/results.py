@@ -9,13 +9,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from assistant.types import ChatTurn, Citation, Timings
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_computed(cls, data: Any) -> Any:
+        """Accept the model's own JSON dump back: its computed fields are outputs only."""
+        if isinstance(data, dict) and cls.model_computed_fields:
+            return {k: v for k, v in data.items() if k not in cls.model_computed_fields}
+        return data
 
 
 class Ratio(_Frozen):
@@ -161,4 +169,6 @@ class EvalResult(_Frozen):
     overall: Scores
     by_kind: dict[str, Scores]
     latency: Latency
-    items: tuple[ItemResult, ...]
+    items: tuple[ItemResult, ...] = Field(
+        default=(), description="Left out of the held-out split's JSON report."
+    )

@@ -30,9 +30,9 @@ class HybridRetriever:
         self._lock = threading.Lock()
 
     def refresh(self) -> None:
-        """Forget the lexical index; the next query rebuilds it from the store."""
+        """Make the next query rebuild the lexical index from the store (reusing the terms
+        of every chunk that did not change)."""
         with self._lock:
-            self._lexical = None
             self._revision = None
 
     def lexical_index(self) -> LexicalIndex:
@@ -40,14 +40,13 @@ class HybridRetriever:
         revision = self.store.revision()
         with self._lock:
             if self._lexical is None or revision != self._revision:
-                self._lexical = LexicalIndex(self.store.all_chunks())
+                self._lexical = LexicalIndex(self.store.all_chunks(), previous=self._lexical)
                 self._revision = revision
             return self._lexical
 
     def opening_chunk(self, doc_id: str) -> Chunk | None:
         """The first chunk of a document (its headline and lead), from the store's contents."""
-        chunks = [c for c in self.lexical_index().chunks if c.doc_id == doc_id]
-        return min(chunks, key=lambda c: c.index) if chunks else None
+        return self.lexical_index().opening_chunk(doc_id)
 
     def retrieve(
         self, query: str, *, k: int | None = None, where: ChunkFilter | None = None

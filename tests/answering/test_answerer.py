@@ -84,6 +84,26 @@ def test_supported_sentence_is_kept_and_invented_marker_removed(resources):
     assert "[7]" not in answer.text and generated[0].citations == (1,), answer.text
 
 
+@pytest.mark.parametrize(
+    "planted",
+    [
+        "Next year, ASRMU will run dozens of joint medical science projects [1].",
+        "ASRMU does not run dozens of joint medical science projects each year [1].",
+        "As the passage says, ASRMU runs dozens of joint medical science projects [1].",
+        "Dozens, joint projects, medical science, ASRMU, each year [1].",
+    ],
+)
+def test_sentence_that_shifts_tense_negation_or_talks_about_the_text_is_dropped(resources, planted):
+    res = _with_backend(resources, [planted])
+    answer = service.ask(
+        "How many joint medical science projects does ASRMU run each year?", resources=res
+    )
+    assert all(s.origin != "generated" for s in answer.sentences), (
+        f"a sentence word overlap cannot fault, but the parse can, was shown: {answer.text}"
+    )
+    assert "dozens" in answer.text.casefold(), "the evidence is quoted instead"
+
+
 def test_repeated_sentences_are_cut(resources):
     line = "Each year, ASRMU runs dozens of joint medical science projects [1]. "
     res = _with_backend(resources, [line * 6])

