@@ -57,6 +57,8 @@ DIMENSION_KEY = "embedding_dimension"
 REVISION_KEY = "revision"
 LIVE_KEY = "live"
 GENERATION_KEY = "generation"
+# The generation given to the chunks of an index written before generations existed.
+LEGACY_GENERATION = "legacy"
 SPACE: Final = "cosine"
 CATALOG_SUFFIX = "-catalog"
 # Rows fetched per `get` call when reading a whole collection; bounds memory per round trip.
@@ -390,9 +392,10 @@ class VectorStore:
         try:
             catalog = self._client.get_collection(self._catalog_name, embedding_function=None)
         except NotFoundError:
+            live = self._adopt_legacy()
             return self._client.get_or_create_collection(
                 self._catalog_name,
-                metadata={**self._base_metadata(), LIVE_KEY: "", REVISION_KEY: new_generation()},
+                metadata={**self._base_metadata(), LIVE_KEY: live, REVISION_KEY: new_generation()},
                 embedding_function=None,
             )
         if self._built_with(catalog) == (self.model_id, self.dimension):
@@ -402,6 +405,36 @@ class VectorStore:
         if self._allow_other_model or empty:
             return catalog  # the rebuild (or first write) takes the catalog over
         raise StoreError(self._mismatch(catalog))
+
+    def _adopt_legacy(self) -> str:
+        """Take over the single collection `name` that versions before the catalog wrote
+        (chunk ids without a generation): tag its chunks with a generation and write their
+        manifest, so an existing index keeps answering without a re-embed. Returns the space
+        name, or "" when there is nothing of this model to adopt."""
+        try:
+            legacy = self._client.get_collection(self.name, embedding_function=None)
+        except NotFoundError:
+            return ""
+        if self._built_with(legacy) != (self.model_id, self.dimension) or legacy.count() == 0:
+            return ""  # another model's vectors: the next writer drops the collection
+        by_doc: dict[str, list[Chunk]] = {}
+        for batch in self._pages(legacy, ["metadatas"]):
+            metas = [dict(m or {}) for m in batch["metadatas"] or []]
+            legacy.update(
+                ids=batch["ids"],
+                metadatas=[{**m, GENERATION_KEY: LEGACY_GENERATION} for m in metas],
+            )
+            for rid, meta in zip(batch["ids"], metas, strict=True):
+                chunk = Chunk.from_record(chunk_id_of(rid), "", meta)
+                by_doc.setdefault(chunk.doc_id, []).append(chunk)
+        docs = self._client.get_or_create_collection(f"{self.name}-docs", embedding_function=None)
+        records = [
+            IndexedDocument.of(sorted(chunks, key=lambda c: c.index), LEGACY_GENERATION)
+            for chunks in by_doc.values()
+        ]
+        self._put_records(_Space(self.name, legacy, docs), records)
+        log.warning("adopted the index of an earlier version: %d documents", len(records))
+        return self.name
 
     @staticmethod
     def _built_with(catalog: Collection) -> tuple[object, object]:
@@ -721,8 +754,8 @@ class VectorStore:
         for collection in self._client.list_collections():
             name = collection if isinstance(collection, str) else collection.name
             base = name.removesuffix("-docs")
-            if (self._space_re.match(name) and base not in keep) or name == self.name:
-                # `name` alone is the single collection older versions of this code wrote.
+            # `name` alone is the single collection versions before the catalog wrote.
+            if (self._space_re.match(name) or base == self.name) and base not in keep:
                 with contextlib.suppress(NotFoundError):
                     self._client.delete_collection(name)
 
