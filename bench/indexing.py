@@ -187,10 +187,17 @@ def main() -> int:
     parser.add_argument("--rerun-documents", type=int, default=0)
     parser.add_argument("--profile-documents", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--rerun-only", action="store_true", help="only step 4 (needs --rerun-documents)"
+    )
     args = parser.parse_args()
 
     figures: dict[str, Any] = {}
     notes: list[str] = []
+    if args.rerun_only:
+        figures["rerun_unchanged_large"] = rerun_at(args.rerun_documents, args.seed)
+        print(write_result("indexing-rerun", figures, notes))
+        return 0
     corpus = WORK / f"index-corpus-{args.documents}-s{args.seed}"
     chroma = WORK / f"index-store-{args.documents}-s{args.seed}-full"
     _log(f"writing {args.documents} documents into {corpus}")
