@@ -296,8 +296,16 @@ def test_hung_chat_server_gives_503_within_the_timeout(resources):
             started = time.monotonic()
             response = client.post("/api/chat", json={"message": QUESTION})
             waited = time.monotonic() - started
+            with client.stream("POST", "/api/chat/stream", json={"message": QUESTION}) as stream:
+                events = _events(list(stream.iter_lines()))
     _error(response, 503, "timeout")
     assert waited < 10, f"a hung chat server must be reported within its timeout: {waited:.1f} s"
+    names = [name for name, _ in events]
+    assert names[0] == "status" and names[-1] == "error", f"a failed stream ends in error: {names}"
+    failure = events[-1][1]
+    assert failure["status"] == 503 and failure["code"] == "timeout" and failure["request_id"], (
+        f"the error event says what happened and carries the request id: {failure}"
+    )
 
 
 @pytest.mark.server
