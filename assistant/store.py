@@ -809,14 +809,13 @@ class VectorStore:
         def search(view: _View) -> list[tuple[Chunk, float]]:
             if view.space is None:
                 return []
-            available = view.space.chunks.count()
-            if available == 0:
-                return []
             # Chunks of an interrupted write may take places in the ranking: ask for more.
+            # Chroma 1.x returns what there is when asked for more (none from an empty
+            # collection), so no count() first: one round trip fewer per question.
             wanted = n * 2 + 10 if view.has_strays else n
             result = view.space.chunks.query(
                 query_embeddings=_vectors([embedding]),
-                n_results=min(wanted, available),
+                n_results=wanted,
                 where=where,
                 include=["documents", "metadatas", "distances"],
             )
