@@ -245,6 +245,7 @@ UPDATE = {n: 2 for n in range(4)} | {9: 1}
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # four index.py processes; a busy shared machine is slow to start them
 @pytest.mark.parametrize(
     ("update", "marker", "count"),
     [
