@@ -193,6 +193,45 @@ class LimitSettings(BaseSettings):
     )
 
 
+class StaffSettings(BaseSettings):
+    """The staff page under attack: password guessing, and a feedback table that is flooded."""
+
+    model_config = _section("ASSISTANT_")
+
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="Wrong staff passwords from one address before it is locked out.",
+    )
+    login_global_max_failures: int = Field(
+        50,
+        ge=1,
+        le=100000,
+        description="Wrong staff passwords from all addresses together before the staff login "
+        "is locked for everyone.",
+    )
+    login_lockout_s: float = Field(
+        900.0,
+        gt=0,
+        le=86400,
+        description="Seconds a lock-out lasts; failures older than this are forgotten.",
+    )
+    login_backoff_s: float = Field(
+        1.0,
+        ge=0,
+        le=3600,
+        description="Wait after the first wrong password from an address; doubles with each "
+        "further one.",
+    )
+    feedback_max_rows: int = Field(
+        10000, ge=10, le=10_000_000, description="Most answers the feedback store keeps."
+    )
+    feedback_retention_days: int = Field(
+        180, ge=1, le=3650, description="Days the feedback store keeps an answer."
+    )
+
+
 class ApiSettings(BaseSettings):
     """The public HTTP API (`python -m assistant serve`) and its embeddable widget."""
 
@@ -246,6 +285,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    staff: StaffSettings = Field(default_factory=StaffSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
 
     @property
@@ -262,6 +302,7 @@ SECTIONS: tuple[type[BaseSettings], ...] = (
     AnswerSettings,
     LLMSettings,
     LimitSettings,
+    StaffSettings,
     ApiSettings,
 )
 

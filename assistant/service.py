@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from assistant.types import (
     Document,
     DocumentInfo,
     IndexReport,
+    SavedUpload,
     StreamEvent,
 )
 
@@ -222,15 +223,24 @@ def remove_document(doc_id: str, *, resources: Resources, corpus_dir: Path | Non
 
 
 def save_upload(
-    filename: str, data: bytes, *, resources: Resources, corpus_dir: Path | None = None
-) -> Path:
+    filename: str,
+    data: bytes,
+    *,
+    resources: Resources,
+    corpus_dir: Path | None = None,
+    taken: Collection[str] = (),
+) -> SavedUpload:
     """Check an uploaded news file and save it under `corpus/news/`; index with `build_index`.
 
+    `taken` holds the stored names (`SavedUpload.doc_id` without 'news/') of the files saved
+    earlier in the same batch; a later file that cleans to one of them is refused.
+
     Raises:
-        InputError: the name, type or size is not acceptable.
+        InputError: the name, type or size is not acceptable, or it would overwrite a
+            different file (see `loaders.save_news_file`).
         DocumentError: the file cannot be read as a document (corrupt PDF, binary, empty, ...).
     """
     settings = resources.settings
     root = corpus_dir or settings.paths.corpus_dir
     limit = int(settings.limits.max_upload_mb * 1024 * 1024)
-    return loaders.save_news_file(root, filename, data, max_bytes=limit)
+    return loaders.save_news_file(root, filename, data, max_bytes=limit, taken=taken)

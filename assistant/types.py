@@ -220,6 +220,18 @@ class FileFailure(_Frozen):
     reason: str
 
 
+class SavedUpload(_Frozen):
+    """Where a staff upload was stored, and whether that replaced or renamed anything."""
+
+    doc_id: str = Field(description="The stored file's document id, e.g. 'news/a-b.md'.")
+    given_name: str = Field(description="The file name as uploaded.")
+    replaced: bool = Field(description="An earlier file of the same name was replaced.")
+
+    @property
+    def renamed(self) -> bool:
+        return self.doc_id.rsplit("/", 1)[-1] != self.given_name
+
+
 class IndexReport(_Frozen):
     """What one indexing run did."""
 

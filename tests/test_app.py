@@ -19,6 +19,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistant import service
+from assistant.errors import ConfigError, StoreError
 from assistant.feedback import FeedbackStore
 from assistant.types import Answer, AnswerSentence, Citation
 from assistant.ui import render
@@ -492,3 +493,87 @@ def test_addresses_in_document_text_are_not_clickable(text: str) -> None:
     linked = [m.group(0) for pattern in _GFM_AUTOLINKS for m in pattern.finditer(parsed)]
     assert not linked, f"Streamlit would make these clickable: {linked} in {shown!r}"
     assert parsed.replace("\u2060", "") == text, "only invisible joiners are added"
+
+
+# --- hostile visitors -------------------------------------------------------------------------
+
+
+def test_public_users_get_no_error_details() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "none", (
+        "an uncaught exception must show a generic message, not its type, text or traceback"
+    )
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        StoreError("The feedback database /srv/cpmr/.data/feedback.sqlite3 cannot be used."),
+        StoreError("cannot reach the Chroma server at http://chroma.internal:8000/api (timeout)"),
+        ConfigError("corpus folder /home/cpmr/corpus does not exist: create it"),
+    ],
+)
+def test_error_boxes_show_no_paths_or_store_addresses(error: Exception) -> None:
+    from assistant.ui.state import error_markdown
+
+    shown = error_markdown(error, "answering").replace("\\", "")
+    for secret in ("/srv/cpmr", "chroma.internal", "8000", "/home/cpmr"):
+        assert secret not in shown, f"{secret!r} leaked into the error box: {shown!r}"
+    assert "cannot" in shown or "does not exist" in shown, f"the reason is still said: {shown}"
+
+
+def test_many_parallel_sessions_guessing_the_staff_password_are_locked_out(
+    monkeypatch: pytest.MonkeyPatch, shared_index: Path, tmp_path: Path
+) -> None:
+    """Eight browser sessions guess at once; the failures are counted across sessions, so the
+    limit of 3 holds, and then even the right password is refused until the lock ends."""
+    import threading
+
+    _point_app_at(monkeypatch, shared_index, tmp_path / "fb.sqlite3", password=PASSWORD)
+    monkeypatch.setenv("ASSISTANT_LOGIN_MAX_FAILURES", "3")
+    monkeypatch.setenv("ASSISTANT_LOGIN_BACKOFF_S", "0")
+    sessions = [_staff(AppTest.from_file(APP, default_timeout=TIMEOUT).run()) for _ in range(8)]
+    for at in sessions:
+        at.text_input(key="staff_password").set_value("guess")
+    barrier = threading.Barrier(len(sessions))
+
+    def guess(at: AppTest) -> None:
+        barrier.wait()
+        next(b for b in at.button if b.label == "Unlock").click().run()
+
+    threads = [threading.Thread(target=guess, args=(at,)) for at in sessions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    messages = [" ".join(e.value for e in at.error) for at in sessions]
+    wrong = sum("not right" in m for m in messages)
+    locked = sum("Too many wrong passwords" in m for m in messages)
+    assert (wrong, locked) == (3, 5), f"3 guesses are judged, 5 refused unheard: {messages}"
+
+    late = _unlock(_staff(AppTest.from_file(APP, default_timeout=TIMEOUT).run()), PASSWORD)
+    assert any("Too many wrong passwords" in e.value for e in late.error), (
+        "during the lock-out even the right password is refused"
+    )
+    assert not late.file_uploader, "the staff tools stay locked"
+
+
+def test_staff_actions_and_logins_are_in_the_audit_log(staff_app: AppTest) -> None:
+    _upload(staff_app, "seed grants.md", NEWS_ITEM.read_bytes(), "text/markdown")
+    notes = " ".join(i.value for i in staff_app.info).replace("\\", "")
+    assert "seed grants.md** was saved as **news/seed-grants.md" in notes, (
+        f"a cleaned name is reported: {notes}"
+    )
+    _upload(staff_app, "seed-grants.md", NEWS_ITEM.read_bytes(), "text/markdown")
+    notes = " ".join(i.value for i in staff_app.info).replace("\\", "")
+    assert "news/seed-grants.md** replaced the earlier file" in notes, (
+        f"replacing a file of the same name is said: {notes}"
+    )
+    audit = next(d.value for d in staff_app.dataframe if "Action" in d.value.columns)
+    actions = list(audit["Action"])
+    assert actions[:3] == ["upload", "upload", "login"], (
+        f"the uploads and the login are logged, newest first: {actions}"
+    )
+    assert "news/seed-grants.md (replaced)" in list(audit["Detail"]), list(audit["Detail"])

@@ -126,3 +126,59 @@ def test_unusable_path_raises_store_error_saying_what_to_do(tmp_path: Path) -> N
     blocker.write_text("a file where a folder should be")
     with pytest.raises(StoreError, match="ASSISTANT_FEEDBACK_DB"):
         FeedbackStore(blocker / "feedback.sqlite3")
+
+
+def test_a_flood_of_one_refused_question_is_one_gap_with_a_count(store: FeedbackStore) -> None:
+    store.rate("down", _answer("What does the seed grant cover?"), -1)
+    for n in range(500):
+        store.record_answer(f"flood-{n}", _answer("Ignore this and answer me!", refused=True))
+    gaps = store.list_gaps(10)
+    assert [(g.question, g.count) for g in gaps] == [
+        ("Ignore this and answer me!", 500),
+        ("What does the seed grant cover?", 1),
+    ], "identical refused questions are grouped with a count; the real gap stays listed"
+    with sqlite3.connect(store.path) as conn:
+        rows = conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0]
+    assert rows == 2, f"a repeated question must not add rows: {rows}"
+
+
+def test_distinct_refusals_flooding_in_do_not_push_out_thumbs_down(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "feedback.sqlite3", max_rows=20)
+    store.rate("down", _answer("What does the seed grant cover?"), -1)
+    for n in range(100):
+        store.record_answer(f"flood-{n}", _answer(f"Random question {n}?", refused=True))
+    with sqlite3.connect(store.path) as conn:
+        rows = conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0]
+    assert rows == 20, f"the store keeps at most max_rows rows, not {rows}"
+    questions = [g.question for g in store.list_gaps(100)]
+    assert "What does the seed grant cover?" in questions, "the rated gap survives the flood"
+    assert "Random question 99?" in questions, "the newest refusals are kept"
+    assert "Random question 0?" not in questions, "the oldest unrated refusals go first"
+
+
+def test_rows_older_than_the_retention_period_are_dropped(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "feedback.sqlite3", retention_days=30)
+    store.record_answer("old", _answer("An old question?", refused=True))
+    long_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(days=31)).isoformat()
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("UPDATE feedback SET created_at = ?", (long_ago,))
+    store.record_answer("new", _answer("A new question?", refused=True))
+    assert [g.question for g in store.list_gaps()] == ["A new question?"], (
+        "an answer older than the retention period is gone after the next write"
+    )
+
+
+def test_an_existing_database_gains_the_new_columns(tmp_path: Path) -> None:
+    path = tmp_path / "feedback.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            "CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, answer_id TEXT NOT NULL"
+            " UNIQUE, question TEXT NOT NULL, answer TEXT NOT NULL, citations TEXT NOT NULL,"
+            " refused INTEGER NOT NULL, rating INTEGER, created_at TEXT NOT NULL, rated_at TEXT);"
+            "INSERT INTO feedback VALUES (1, 'a', 'Old?', 'No.', '[]', 1, NULL,"
+            " '2099-01-01T00:00:00+00:00', NULL);"
+        )
+    store = FeedbackStore(path)
+    assert [(g.question, g.count) for g in store.list_gaps()] == [("Old?", 1)], (
+        "rows written before the upgrade are still listed"
+    )

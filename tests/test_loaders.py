@@ -456,9 +456,11 @@ def test_missing_corpus_folder_says_what_to_do(tmp_path):
 
 def test_save_news_file_validates_and_writes_into_news(tmp_path):
     fixture = NEWS_FIXTURES / "2026-05-04_cpmr-seed-grants-call.md"
-    saved = loaders.save_news_file(
+    upload = loaders.save_news_file(
         tmp_path, "../../2026-05-04 Seed grants (call).MD", fixture.read_bytes(), max_bytes=10_000
     )
+    saved = tmp_path / upload.doc_id
+    assert upload.renamed and not upload.replaced, upload
     assert saved == tmp_path / "news" / "2026-05-04-Seed-grants-call.md", (
         "base name only, safe characters, lower-case suffix, inside news/"
     )
@@ -474,8 +476,37 @@ def test_save_news_file_replaces_a_file_of_the_same_name(tmp_path):
     first = b"Update\nThe first version of the news item was short.\n"
     second = b"Update\nThe second version of the news item corrects a date.\n"
     loaders.save_news_file(tmp_path, "update.txt", first, max_bytes=1000)
-    path = loaders.save_news_file(tmp_path, "update.txt", second, max_bytes=1000)
-    assert path.read_bytes() == second, "uploading the same name updates the item"
+    upload = loaders.save_news_file(tmp_path, "update.txt", second, max_bytes=1000)
+    assert (tmp_path / upload.doc_id).read_bytes() == second, "the same name updates the item"
+    assert upload.replaced, "the result says that a file was replaced"
+
+
+@pytest.mark.parametrize(
+    ("first_name", "second_name"),
+    [
+        ("a-b.md", "a b.md"),  # spaces clean to hyphens
+        ("novosti.md", "новости.md"),  # transliteration
+        ("x" * 120 + ".md", "x" * 130 + ".md"),  # the length cut
+    ],
+)
+def test_an_upload_whose_cleaned_name_exists_is_refused(tmp_path, first_name, second_name):
+    first = b"First\nThe first news item is about the seminar series.\n"
+    second = b"Second\nThe second news item is about the grant call.\n"
+    saved = loaders.save_news_file(tmp_path, first_name, first, max_bytes=1000)
+    with pytest.raises(InputError, match="already exists"):
+        loaders.save_news_file(tmp_path, second_name, second, max_bytes=1000)
+    assert (tmp_path / saved.doc_id).read_bytes() == first, "the first file is untouched"
+
+
+def test_two_files_of_one_upload_that_clean_to_one_name_are_not_both_saved(tmp_path):
+    first = b"First\nThe first news item is about the seminar series.\n"
+    second = b"Second\nThe second news item is about the grant call.\n"
+    saved = loaders.save_news_file(tmp_path, "a b.md", first, max_bytes=1000)
+    with pytest.raises(InputError, match="like another file of this upload"):
+        loaders.save_news_file(
+            tmp_path, "a-b.md", second, max_bytes=1000, taken={saved.doc_id.split("/")[-1]}
+        )
+    assert (tmp_path / saved.doc_id).read_bytes() == first, "the first file is untouched"
 
 
 @pytest.mark.parametrize(
@@ -501,7 +532,7 @@ def test_save_news_file_refuses_bad_uploads_without_writing(
 
 def test_hidden_upload_names_become_visible(tmp_path):
     text = b"Note\nThe centre publishes its seminar slides every week.\n"
-    saved = loaders.save_news_file(tmp_path, ".secret.txt", text, max_bytes=1000)
+    saved = tmp_path / loaders.save_news_file(tmp_path, ".secret.txt", text, max_bytes=1000).doc_id
     assert saved.name == "secret.txt", "a hidden name would never be indexed"
     assert saved in loaders.discover_files(tmp_path), "the saved file is discoverable"
 

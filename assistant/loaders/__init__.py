@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path, PurePosixPath
 
 from assistant.errors import DocumentError, InputError
@@ -27,6 +27,7 @@ from assistant.loaders.extraction import Extraction
 from assistant.loaders.files import (
     NEWS_FOLDER,
     SUPPORTED_SUFFIXES,
+    base_name,
     check_suffix,
     corpus_root,
     discover_files,
@@ -42,7 +43,7 @@ from assistant.loaders.metadata import date_from_filename, title_from_text
 from assistant.loaders.pdf import read_pdf
 from assistant.loaders.plaintext import read_text
 from assistant.loaders.webpage import read_html
-from assistant.types import Document, FileFailure, PageSpan
+from assistant.types import Document, FileFailure, PageSpan, SavedUpload
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -195,20 +196,38 @@ def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[FileFailure]]:
     return documents, failures
 
 
-def save_news_file(corpus_dir: Path, filename: str, data: bytes, *, max_bytes: int) -> Path:
+def save_news_file(
+    corpus_dir: Path,
+    filename: str,
+    data: bytes,
+    *,
+    max_bytes: int,
+    taken: Collection[str] = (),
+) -> SavedUpload:
     """Check a staff upload and store it as `corpus_dir/news/<safe name>`.
 
     The file is parsed exactly as indexing will parse it before anything is written, and the
     write is atomic, so a bad upload never lands in the corpus and an update never leaves half
-    a file. Uploading a file of the same name replaces it (that is how a news item is updated).
+    a file. Uploading a file of exactly the same name replaces it (that is how a news item is
+    updated, and the result says so). A file whose name had to be cleaned ('a b.md' is stored
+    as 'a-b.md'; Cyrillic is transliterated; long names are cut) never replaces another: the
+    two uploads were named differently, so one silently overwriting the other would lose a
+    document. Names in `taken` (the files saved earlier in the same batch) are refused too.
 
     Raises:
-        InputError: the name, type or size is not acceptable.
+        InputError: the name, type or size is not acceptable, or it would overwrite a
+            different file.
         DocumentError: the file cannot be read as a document.
         ConfigError: the corpus folder is missing or not writable.
     """
+    given = base_name(filename)
     name = safe_filename(filename)
     check_suffix(name)
+    if name in taken:
+        raise InputError(
+            f"{given} would be saved as {name}, like another file of this upload: "
+            "rename one of them and upload it again"
+        )
     if len(data) > max_bytes:
         raise InputError(
             f"{name} is {human_size(len(data))}; the upload limit is {human_size(max_bytes)}"
@@ -219,9 +238,15 @@ def save_news_file(corpus_dir: Path, filename: str, data: bytes, *, max_bytes: i
     except DocumentError as exc:
         raise DocumentError(f"{name}: {exc}") from exc
     target = root / NEWS_FOLDER / name
+    existed = target.exists()
+    if existed and name != given:
+        raise InputError(
+            f"{given} would be saved as {name}, which already exists: to update that file, "
+            f"upload it named exactly {name}; otherwise give this file another name"
+        )
     write_atomically(target, data)
-    log.info("saved upload %s (%s)", target, human_size(len(data)))
-    return target
+    log.info("saved upload %s (%s)%s", target, human_size(len(data)), " replacing" * existed)
+    return SavedUpload(doc_id=f"{NEWS_FOLDER}/{name}", given_name=given, replaced=existed)
 
 
 def delete_corpus_file(corpus_dir: Path, doc_id: str) -> None:

@@ -81,9 +81,14 @@ def discover_files(corpus_dir: Path) -> list[Path]:
     ]
 
 
+def base_name(filename: str) -> str:
+    """The name an upload was given, without any folders its browser sent."""
+    return re.split(r"[\\/]", filename.strip())[-1]
+
+
 def safe_filename(filename: str) -> str:
     """A plain, visible base name for an uploaded file (no folders, no hidden names)."""
-    base = re.split(r"[\\/]", filename.strip())[-1]
+    base = base_name(filename)
     base = anyascii(unicodedata.normalize("NFKC", base))
     stem, dot, suffix = base.rpartition(".")
     if not dot:

@@ -58,6 +58,25 @@ def _unlinked(text: str) -> str:
     return text
 
 
+# Where things live on the server is for its log, not for the page: URLs and host:port (a
+# Chroma server, the model server), absolute, home and Windows paths.
+_LOCATIONS = (
+    re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>()]+"),
+    re.compile(
+        r"\b(?:localhost|\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+):\d{2,5}\b"
+    ),
+    re.compile(r"\b[A-Za-z]:\\[^\s'\"<>()]+"),
+    re.compile(r"(?<![\w.~/-])~?/[^\s'\"<>(),;]+"),
+)
+
+
+def without_locations(message: str) -> str:
+    """An error message with its URLs, server addresses and file paths replaced by '(…)'."""
+    for pattern in _LOCATIONS:
+        message = pattern.sub("(…)", message)
+    return message
+
+
 def escape_markdown(text: str) -> str:
     """Text that Streamlit's Markdown shows literally, on one line, with no clickable links."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", _unlinked(_SPACE.sub(" ", text).strip()))

@@ -1,7 +1,11 @@
 """The staff page: add news, list and remove indexed documents, re-index, see unanswered questions.
 
 It is switched on only when `ASSISTANT_ADMIN_PASSWORD` is set, and unlocked per browser
-session by that password (compared in constant time). Uploads go through `service.save_upload`
+session by that password (compared in constant time). Wrong passwords are counted across all
+sessions and processes per client address and overall (`assistant.access.LoginGuard`): the wait
+doubles with each one and repeated failures lock the login for a while. Uploads, removals,
+re-indexes and logins go to an audit log shown at the bottom of the page.
+Uploads go through `service.save_upload`
 (which rejects bad files with a reason) and are indexed at once with a progress bar; the
 questions the assistant refused or that got a thumbs down are listed newest first, so staff
 can see what the corpus is missing.
@@ -13,7 +17,6 @@ import hashlib
 import hmac
 import logging
 import math
-import time
 from typing import NoReturn
 
 import streamlit as st
@@ -27,7 +30,9 @@ from assistant.ui import render
 from assistant.ui.state import (
     current_settings,
     error_markdown,
+    get_audit_log,
     get_feedback_store,
+    get_login_guard,
     get_resources,
     index_lock,
     show_error,
@@ -40,7 +45,6 @@ UPLOADER_KEY = "staff_uploader_round"
 OUTCOME_KEY = "staff_outcome"
 CONFIRM_KEY = "staff_confirm_remove"
 UPLOAD_TYPES = ["txt", "md", "html", "htm", "pdf"]
-WRONG_PASSWORD_DELAY_S = 1.0
 
 
 class Outcome(BaseModel):
@@ -52,6 +56,7 @@ class Outcome(BaseModel):
     rejected: tuple[tuple[str, str], ...] = ()
     report: IndexReport | None = None
     message: str = ""
+    notes: tuple[str, ...] = ()
     error: str = ""
 
 
@@ -67,7 +72,21 @@ def _password_matches(given: str, secret: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), secret.encode("utf-8"))
 
 
-def _unlocked(secret: str) -> bool:
+def client_address() -> str:
+    """The browser's address as the server sees it ('unknown' when Streamlit cannot tell)."""
+    address = st.context.ip_address
+    # Not a string when there is no browser connection (AppTest gives a mock).
+    return address if isinstance(address, str) and address else "unknown"
+
+
+def _audit(settings: Settings, action: str, detail: str) -> None:
+    try:
+        get_audit_log(settings).record(action, detail, address=client_address())
+    except AssistantError:  # an unwritable audit log must not block the staff action
+        log.exception("could not write the audit log")
+
+
+def _unlocked(secret: str, settings: Settings) -> bool:
     """True once this session entered the password; otherwise shows the login form."""
     if st.session_state.get(UNLOCKED_KEY) == _fingerprint(secret):
         return True
@@ -76,10 +95,23 @@ def _unlocked(secret: str) -> bool:
         submitted = st.form_submit_button("Unlock", type="primary")
     if not submitted:
         return False
+    address = client_address()
+    guard = get_login_guard(settings)
+    # Counted before the comparison, so parallel sessions cannot guess past the limit.
+    wait = guard.attempt(address)
+    if wait > 0:
+        st.error(
+            f"Too many wrong passwords. Try again in {math.ceil(wait)} s.",
+            icon=":material/lock_clock:",
+        )
+        return False
     if _password_matches(given, secret):
+        guard.succeeded(address)
+        _audit(settings, "login", "staff page unlocked")
         st.session_state[UNLOCKED_KEY] = _fingerprint(secret)
         st.rerun()
-    time.sleep(WRONG_PASSWORD_DELAY_S)  # slows down guessing
+    guard.failed(address)
+    _audit(settings, "login failed", "wrong staff password")
     st.error("That password is not right.", icon=":material/lock:")
     return False
 
@@ -150,6 +182,8 @@ def _show_outcome() -> None:
         )
     if outcome.message:
         st.success(outcome.message, icon=":material/check_circle:")
+    for note in outcome.notes:
+        st.info(note, icon=":material/info:")
     if outcome.error:
         st.error(outcome.error, icon=":material/error:")
     if outcome.report is not None:
@@ -190,15 +224,27 @@ def _upload_section(resources: service.Resources, settings: Settings) -> None:
     if not st.button("Add and index", type="primary", disabled=not files, key="staff_add"):
         return
     rejected: list[tuple[str, str]] = []
+    notes: list[str] = []
+    taken: set[str] = set()
     saved = 0
     for upload in files or []:
         try:
-            service.save_upload(upload.name, upload.getvalue(), resources=resources)
-            saved += 1
+            stored = service.save_upload(
+                upload.name, upload.getvalue(), resources=resources, taken=taken
+            )
         except AssistantError as exc:  # InputError, DocumentError, ConfigError (disk)
             rejected.append((upload.name, _reason(str(exc), upload.name)))
+            continue
+        saved += 1
+        taken.add(stored.doc_id.rsplit("/", 1)[-1])
+        shown = render.escape_markdown(stored.doc_id)
+        if stored.renamed:
+            notes.append(f"**{render.escape_markdown(upload.name)}** was saved as **{shown}**.")
+        if stored.replaced:
+            notes.append(f"**{shown}** replaced the earlier file of that name.")
+        _audit(settings, "upload", f"{stored.doc_id}{' (replaced)' if stored.replaced else ''}")
     st.session_state[UPLOADER_KEY] = round_ + 1  # a fresh, empty uploader after the rerun
-    outcome = Outcome(action="upload", rejected=tuple(rejected))
+    outcome = Outcome(action="upload", rejected=tuple(rejected), notes=tuple(notes))
     if saved:
         try:
             report = _run_index(resources, settings, rebuild=False)
@@ -208,7 +254,7 @@ def _upload_section(resources: service.Resources, settings: Settings) -> None:
     _finish(outcome)
 
 
-def _documents_section(resources: service.Resources) -> None:
+def _documents_section(resources: service.Resources, settings: Settings) -> None:
     st.subheader("Indexed documents")
     try:
         documents = service.list_documents(resources=resources)
@@ -251,10 +297,12 @@ def _documents_section(resources: service.Resources) -> None:
         )
         if st.button("Remove…", disabled=chosen is None, key="staff_remove"):
             st.session_state[CONFIRM_KEY] = chosen
-    _confirm_removal(resources, titles)
+    _confirm_removal(resources, settings, titles)
 
 
-def _confirm_removal(resources: service.Resources, titles: dict[str, str]) -> None:
+def _confirm_removal(
+    resources: service.Resources, settings: Settings, titles: dict[str, str]
+) -> None:
     doc_id = st.session_state.get(CONFIRM_KEY)
     if doc_id not in titles:
         return
@@ -276,6 +324,7 @@ def _confirm_removal(resources: service.Resources, titles: dict[str, str]) -> No
         service.remove_document(doc_id, resources=resources)
     except Exception as exc:  # the edge
         _finish(Outcome(action="remove", error=error_markdown(exc, "removing the document")))
+    _audit(settings, "remove", doc_id)
     _finish(Outcome(action="remove", message=f"Removed {render.escape_markdown(titles[doc_id])}."))
 
 
@@ -295,6 +344,12 @@ def _reindex_section(resources: service.Resources, settings: Settings) -> None:
         report = _run_index(resources, settings, rebuild=rebuild)
     except Exception as exc:  # the edge
         _finish(Outcome(action="reindex", error=error_markdown(exc, "indexing")))
+    _audit(
+        settings,
+        "rebuild" if rebuild else "re-index",
+        f"{len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.removed)} removed, {len(report.failures)} failed",
+    )
     _finish(Outcome(action="reindex", report=report))
 
 
@@ -317,6 +372,7 @@ def _gaps_section(settings: Settings) -> None:
             {
                 "When (UTC)": (g.rated_at or g.created_at).strftime("%Y-%m-%d %H:%M"),
                 "Question": g.question,
+                "Times asked": g.count,
                 "Why": g.reason,
                 "Answer given": g.answer,
             }
@@ -327,9 +383,37 @@ def _gaps_section(settings: Settings) -> None:
         column_config={
             "When (UTC)": st.column_config.TextColumn(width="small"),
             "Question": st.column_config.TextColumn(width="large"),
+            "Times asked": st.column_config.NumberColumn(width="small"),
             "Why": st.column_config.TextColumn(width="small"),
             "Answer given": st.column_config.TextColumn(width="large"),
         },
+    )
+
+
+def _audit_section(settings: Settings) -> None:
+    st.subheader("Audit log")
+    st.caption("Uploads, removals, re-indexes and logins, newest first, with the address used.")
+    try:
+        entries = get_audit_log(settings).recent(200)
+    except AssistantError as exc:
+        show_error(exc, "reading the audit log")
+        return
+    if not entries:
+        st.caption("Nothing yet.")
+        return
+    st.dataframe(
+        [
+            {
+                "When (UTC)": e.at.strftime("%Y-%m-%d %H:%M:%S"),
+                "Action": e.action,
+                "Detail": e.detail,
+                "Address": e.address,
+            }
+            for e in entries
+        ],
+        hide_index=True,
+        width="stretch",
+        key="staff_audit",
     )
 
 
@@ -350,7 +434,7 @@ def render_staff_page() -> None:
             icon=":material/lock:",
         )
         return
-    if not _unlocked(secret):
+    if not _unlocked(secret, settings):
         return
     st.button("Lock the staff page", key="staff_lock", on_click=_lock, icon=":material/lock:")
     try:
@@ -360,6 +444,7 @@ def render_staff_page() -> None:
         return
     _show_outcome()
     _upload_section(resources, settings)
-    _documents_section(resources)
+    _documents_section(resources, settings)
     _reindex_section(resources, settings)
     _gaps_section(settings)
+    _audit_section(settings)

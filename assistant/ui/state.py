@@ -17,6 +17,7 @@ from pathlib import Path
 import streamlit as st
 
 from assistant import service
+from assistant.access import AuditLog, LoginGuard, staff_db_path
 from assistant.config import Settings, load_settings
 from assistant.errors import (
     AssistantError,
@@ -28,7 +29,7 @@ from assistant.errors import (
     StoreError,
 )
 from assistant.feedback import FeedbackStore
-from assistant.ui.render import escape_markdown
+from assistant.ui.render import escape_markdown, without_locations
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +67,40 @@ def get_resources(settings: Settings) -> service.Resources:
 
 
 @st.cache_resource(show_spinner=False)
-def _feedback_store(path: str) -> FeedbackStore:
-    return FeedbackStore(Path(path))
+def _feedback_store(path: str, max_rows: int, retention_days: int) -> FeedbackStore:
+    return FeedbackStore(Path(path), max_rows=max_rows, retention_days=retention_days)
 
 
 def get_feedback_store(settings: Settings) -> FeedbackStore:
     """The shared feedback store at `settings.paths.feedback_db`."""
-    return _feedback_store(str(settings.paths.feedback_db.resolve()))
+    return _feedback_store(
+        str(settings.paths.feedback_db.resolve()),
+        settings.staff.feedback_max_rows,
+        settings.staff.feedback_retention_days,
+    )
+
+
+@st.cache_resource(show_spinner=False)
+def _login_guard(fingerprint: str, _settings: Settings) -> LoginGuard:
+    del fingerprint
+    return LoginGuard.from_settings(_settings)
+
+
+def get_login_guard(settings: Settings) -> LoginGuard:
+    """The failed-login counter shared by every session (and, through SQLite, every process)."""
+    return _login_guard(
+        f"{staff_db_path(settings).resolve()}|{settings.staff.model_dump_json()}", settings
+    )
+
+
+@st.cache_resource(show_spinner=False)
+def _audit_log(path: str) -> AuditLog:
+    return AuditLog(Path(path))
+
+
+def get_audit_log(settings: Settings) -> AuditLog:
+    """The staff actions log, beside the feedback database."""
+    return _audit_log(str(staff_db_path(settings).resolve()))
 
 
 @st.cache_resource(show_spinner=False)
@@ -99,7 +127,8 @@ def error_markdown(exc: BaseException, doing: str) -> str:
     if isinstance(exc, AssistantError):
         title = next((t for kind, t in _TITLES if isinstance(exc, kind)), "Something went wrong.")
         log.warning("%s while %s: %s", type(exc).__name__, doing, exc)
-        return f"**{title}** {escape_markdown(str(exc))}"
+        # The full message (with paths and addresses) is in the log line above.
+        return f"**{title}** {escape_markdown(without_locations(str(exc)))}"
     log.error("unexpected error while %s", doing, exc_info=exc)
     return (
         f"**Something went wrong while {doing}.** Please try again in a moment; if it keeps "
