@@ -13,9 +13,10 @@ lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy assistant app.py index.py
 
 EVAL_SETS = eval/tune.jsonl eval/heldout.jsonl ../shared/eval/dev.jsonl
+EVAL_BACKENDS ?= --backend extractive --backend local
 
-eval:  ## tune, held-out and dev side by side, extractive and local backends -> docs/evaluation.md
-	.venv/bin/python -m assistant eval $(EVAL_SETS) --backend extractive --backend local \
+eval:  ## tune, held-out and dev side by side (EVAL_BACKENDS) -> docs/evaluation.md
+	.venv/bin/python -m assistant eval $(EVAL_SETS) $(EVAL_BACKENDS) \
 		--report reports/eval --doc docs/evaluation.md
 
 bench:  ## speed and memory figures, written with the machine to bench/results/
