@@ -420,12 +420,11 @@ class VectorStore:
             return []
 
         def search(collection: Collection) -> list[tuple[Chunk, float]]:
-            available = collection.count()
-            if available == 0:
-                return []
+            # Chroma 1.x returns what there is when asked for more (none from an empty
+            # collection), so no count() first: one round trip fewer per question.
             result = collection.query(
                 query_embeddings=_vectors([embedding]),
-                n_results=min(n, available),
+                n_results=n,
                 where=where,
                 include=["documents", "metadatas", "distances"],
             )
