@@ -152,6 +152,11 @@ class RetrievalSettings(BaseSettings):
     rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = Field(1.0, ge=0.0, le=5.0, description="Weight of the dense ranking.")
     lexical_weight: float = Field(1.0, ge=0.0, le=5.0, description="Weight of the BM25 ranking.")
+    crosslingual: bool = Field(
+        True,
+        description="Rank the candidates of a question in non-Latin script (Russian, Kyrgyz) "
+        "with the multilingual Universal Sentence Encoder instead of MiniLM.",
+    )
 
 
 class AnswerSettings(BaseSettings):

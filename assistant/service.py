@@ -23,6 +23,7 @@ from assistant.llm import ChatBackend, load_chat_backend
 from assistant.loaders.files import resolve_in_corpus
 from assistant.locking import index_lock
 from assistant.retrieval import HybridRetriever, split_question
+from assistant.retrieval.crosslingual import CrossLingualScorer
 from assistant.store import VectorStore, open_store
 from assistant.types import (
     Answer,
@@ -81,7 +82,11 @@ def load_resources(
     embedder = Embedder.from_settings(settings.embedding)
     report("Opening the document store", 1, 3)
     store = open_store(settings, embedder.model_id, embedder.dimension, rebuild=rebuild)
-    retriever = HybridRetriever(store, embedder, settings.retrieval)
+    crosslingual = None
+    if settings.retrieval.crosslingual:
+        report("Loading the multilingual encoder", 1, 3)
+        crosslingual = CrossLingualScorer(threads=settings.llm_threads)
+    retriever = HybridRetriever(store, embedder, settings.retrieval, crosslingual)
     backend = None
     if with_chat_model and settings.llm.backend != "extractive":
         report("Loading the chat model", 2, 3)
