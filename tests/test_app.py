@@ -402,6 +402,38 @@ def test_staff_sees_refused_questions_and_can_reindex(staff_app: AppTest) -> Non
     )
 
 
+def test_staff_reindex_while_another_process_writes_says_who_holds_the_index(
+    staff_app: AppTest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.test_locking import HOLDER
+
+    monkeypatch.setenv("ASSISTANT_INDEX_LOCK_TIMEOUT", "0")
+    lock = tmp_path / "site" / "chroma" / "index.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(lock)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        staff_app.button(key="staff_reindex").click().run()
+        assert not staff_app.exception, f"a busy index must not raise: {staff_app.exception}"
+        errors = " ".join(e.value for e in staff_app.error)
+        assert f"pid {holder.pid}" in errors and "being written" in errors, (
+            f"the page says who holds the index: {errors}"
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 # --- rendering helpers -----------------------------------------------------------------------
 
 

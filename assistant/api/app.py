@@ -384,7 +384,8 @@ def _error_response(error: ApiError, request_id: str) -> JSONResponse:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        log.info("request %s -> %s %s", _request_id(request), exc.status, exc.code)
+        level = logging.WARNING if exc.status >= 500 else logging.INFO
+        log.log(level, "request %s -> %s %s", _request_id(request), exc.status, exc.code)
         return _error_response(exc, _request_id(request))
 
     @app.exception_handler(RequestValidationError)

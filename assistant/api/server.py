@@ -6,6 +6,9 @@ multiplies memory; within a process, `ASSISTANT_API_CONCURRENCY` answers run at 
 
 from __future__ import annotations
 
+import logging
+import os
+
 import uvicorn
 
 from assistant.config import load_settings
@@ -15,6 +18,11 @@ def app_factory() -> object:
     """The app built from the environment's settings (uvicorn calls this in each worker)."""
     from assistant.api.app import create_app
 
+    # Each worker process logs request ids with their outcomes (ASSISTANT_LOG_LEVEL).
+    logging.basicConfig(
+        level=os.environ.get("ASSISTANT_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     return create_app(load_settings())
 
 

@@ -3,7 +3,9 @@ project corpus, extractive answers (the local model where the model itself matte
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import threading
 import time
 from typing import Any
@@ -62,7 +64,7 @@ def test_chat_returns_the_ask_json_answer(api_resources):
     for key in ("question", "answer", "refused", "citations", "sentences", "backend"):
         assert body[key] == direct[key], f"the API's {key!r} must be what ask --json prints"
     assert not body["refused"] and body["citations"], f"CPMR's mandate is in the corpus: {body}"
-    markers = {int(n) for n in __import__("re").findall(r"\[(\d+)\]", body["answer"])}
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])}
     assert markers == {c["n"] for c in body["citations"]}, (
         f"every [n] in the answer must have its numbered source: {markers} vs {body['citations']}"
     )
@@ -287,7 +289,7 @@ def test_hung_chat_server_gives_503_within_the_timeout(resources):
 
         settings = resources.settings.model_copy(update={"llm": llm})
         res = resources_with(
-            __import__("dataclasses").replace(
+            dataclasses.replace(
                 resources, settings=settings, backend=load_chat_backend(llm, threads=1)
             ),
             rate_limit="1000/minute",
@@ -296,8 +298,16 @@ def test_hung_chat_server_gives_503_within_the_timeout(resources):
             started = time.monotonic()
             response = client.post("/api/chat", json={"message": QUESTION})
             waited = time.monotonic() - started
+            with client.stream("POST", "/api/chat/stream", json={"message": QUESTION}) as stream:
+                events = _events(list(stream.iter_lines()))
     _error(response, 503, "timeout")
     assert waited < 10, f"a hung chat server must be reported within its timeout: {waited:.1f} s"
+    names = [name for name, _ in events]
+    assert names[0] == "status" and names[-1] == "error", f"a failed stream ends in error: {names}"
+    failure = events[-1][1]
+    assert failure["status"] == 503 and failure["code"] == "timeout" and failure["request_id"], (
+        f"the error event says what happened and carries the request id: {failure}"
+    )
 
 
 @pytest.mark.server
