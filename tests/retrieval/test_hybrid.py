@@ -3,6 +3,8 @@
 import json
 import re
 
+import pytest
+
 from assistant.retrieval import ChunkFilter
 from assistant.types import ChatTurn
 from tests.conftest import DEV_SET, shared_file
@@ -82,3 +84,16 @@ def test_lexical_index_follows_the_store(resources):
     index = resources.retriever.lexical_index()
     assert len(index) == resources.store.count(), "BM25 must cover exactly the stored chunks"
     assert resources.retriever.lexical_index() is index, "unchanged store: index is reused"
+
+
+def test_empty_store_says_how_to_build_the_index(tmp_path, embedder):
+    from assistant.errors import IndexNotBuiltError
+    from assistant.retrieval import HybridRetriever
+    from assistant.store import open_store
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    store = open_store(settings, embedder.model_id, embedder.dimension)
+    retriever = HybridRetriever(store, embedder, settings.retrieval)
+    with pytest.raises(IndexNotBuiltError, match=r"index\.py"):
+        retriever.retrieve("What does the centre do?")
