@@ -84,7 +84,7 @@ def load_resources(
     report("Opening the document store", 1, 3)
     store = open_store(settings, embedder.model_id, embedder.dimension, rebuild=rebuild)
     crosslingual = None
-    if settings.retrieval.crosslingual:
+    if settings.retrieval.crosslingual and with_chat_model:  # questions only, not indexing
         report("Loading the multilingual encoder", 1, 3)
         crosslingual = CrossLingualScorer(threads=settings.llm_threads)
     retriever = HybridRetriever(store, embedder, settings.retrieval, crosslingual)
@@ -92,8 +92,9 @@ def load_resources(
     if with_chat_model and settings.llm.backend != "extractive":
         report("Loading the chat model", 2, 3)
         backend = load_chat_backend(settings.llm, threads=settings.llm_threads)
-        # Model-written sentences are parsed by verification; load the parser with the
-        # models rather than on a user's first question.
+    if with_chat_model:
+        # Verification parses every sentence that is not a verbatim quote (model-written or
+        # composed); load the parser with the models rather than on a user's first question.
         claims.load_parser()
     report("Ready", 3, 3)
     return Resources(settings, embedder, store, retriever, backend)

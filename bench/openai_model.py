@@ -15,7 +15,7 @@ For the scored split (default held-out) it writes summary figures only: quality,
 how many model-written sentences were shown (survived verification) or dropped. The held-out
 items themselves are never printed. Examples of model-written sentences that survived, and of
 ones verification dropped, come from the `--examples` file (tune or dev), never from held-out.
-Results: bench/results/<date>-<host>-openai-<model>.md/.json.
+Results: bench/results/<date>-<host>-openai-qwen-<model, 0_5b or 1_5b>.md/.json.
 """
 
 from __future__ import annotations
@@ -281,7 +281,7 @@ def main() -> int:
                     notes += [f"survived ({path.name}): {q!r} -> {s!r}" for q, s in shown[:12]]
                     notes += [f"dropped ({path.name}): {s!r}" for s in dropped.sentences[:8]]
                 # Written after each file: on a busy machine the second may not finish.
-                md = write_result(f"openai-{args.model}", figures, notes)
+                md = write_result(f"openai-qwen-{args.model.replace('.', '_')}", figures, notes)
                 print(md, flush=True)
     return 0
 
