@@ -27,12 +27,12 @@ def test_every_documented_setting_exists():
 
 
 def test_environment_is_read(monkeypatch):
-    monkeypatch.setenv("ASSISTANT_LLM_BACKEND", "extractive")
+    monkeypatch.setenv("ASSISTANT_LLM_BACKEND", "local")
     monkeypatch.setenv("CHROMA_HOST", "chroma.internal")
     monkeypatch.setenv("ASSISTANT_RETRIEVAL_TOP_K", "7")
     settings = load_settings()
     assert (settings.llm.backend, settings.store.host, settings.retrieval.top_k) == (
-        "extractive",
+        "local",
         "chroma.internal",
         7,
     )
