@@ -1,4 +1,4 @@
-.PHONY: run api test lint eval bench bench-load
+.PHONY: run api test lint eval bench bench-load bench-indexing
 
 run:  ## set up, index corpus/ and start the Streamlit app
 	bash scripts/run.sh
@@ -24,3 +24,6 @@ bench:  ## speed and memory figures, written with the machine to bench/results/
 
 bench-load:  ## 16 clients for 60 s against the HTTP API, written to bench/results/
 	.venv/bin/python bench/load.py
+
+bench-indexing:  ## index.py on 2,000 generated documents against the raw encode rate; re-runs
+	.venv/bin/python bench/indexing.py --documents 2000 --rerun-documents 10000 --profile-documents 200

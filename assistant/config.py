@@ -117,6 +117,31 @@ class ChunkingSettings(BaseSettings):
     )
 
 
+class IndexSettings(BaseSettings):
+    model_config = _section("ASSISTANT_INDEX_")
+
+    write_batch: int = Field(
+        512,
+        ge=1,
+        le=100_000,
+        description="Chunks embedded and written to the store per batch; a larger document "
+        "spans several batches and becomes visible only when all are written.",
+    )
+    lock_file: Path | None = Field(
+        None,
+        description="File lock that lets one process at a time write the index; empty = "
+        "index.lock in ASSISTANT_CHROMA_DIR. With a Chroma server, writers on several machines "
+        "need this on a shared disk.",
+    )
+    lock_timeout: float = Field(
+        30.0,
+        ge=0,
+        le=86400,
+        description="Seconds a writer waits for another process's index lock before it gives "
+        "up and says who holds it; 0 = do not wait.",
+    )
+
+
 class RetrievalSettings(BaseSettings):
     model_config = _section("ASSISTANT_RETRIEVAL_")
 
@@ -127,6 +152,11 @@ class RetrievalSettings(BaseSettings):
     rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = Field(1.0, ge=0.0, le=5.0, description="Weight of the dense ranking.")
     lexical_weight: float = Field(1.0, ge=0.0, le=5.0, description="Weight of the BM25 ranking.")
+    crosslingual: bool = Field(
+        True,
+        description="Rank the candidates of a question in non-Latin script (Russian, Kyrgyz) "
+        "with the multilingual Universal Sentence Encoder instead of MiniLM.",
+    )
 
 
 class AnswerSettings(BaseSettings):
@@ -281,6 +311,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
@@ -292,12 +323,17 @@ class Settings(BaseSettings):
     def llm_threads(self) -> int:
         return self.llm.threads or _default_threads()
 
+    @property
+    def index_lock_file(self) -> Path:
+        return self.index.lock_file or self.paths.chroma_dir / "index.lock"
+
 
 SECTIONS: tuple[type[BaseSettings], ...] = (
     PathSettings,
     EmbeddingSettings,
     StoreSettings,
     ChunkingSettings,
+    IndexSettings,
     RetrievalSettings,
     AnswerSettings,
     LLMSettings,

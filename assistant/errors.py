@@ -33,5 +33,9 @@ class InputError(AssistantError):
     """A request is malformed, empty or too large."""
 
 
+class IndexBusyError(AssistantError):
+    """Another process is writing the index and did not finish in time."""
+
+
 class UnavailableError(AssistantError):
     """A needed component is busy or not answering in time; the same request may work later."""

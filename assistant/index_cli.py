@@ -1,5 +1,7 @@
-"""`python index.py [--corpus DIR] [--rebuild] [--quiet]` (also `python -m assistant index`):
-index the corpus folder into Chroma, through `service.build_index`.
+"""`python index.py [--corpus DIR] [--rebuild | --verify | --repair] [--quiet]` (also
+`python -m assistant index`): index the corpus folder into Chroma, through `service.build_index`;
+check the index against the corpus (`--verify`, exit 1 naming each problem) or fix it
+(`--repair`).
 
 Only new and changed documents are embedded; removed files leave the index; a bad file is
 reported and everything else is still indexed. Exit status: 0 when every file was indexed,
@@ -22,6 +24,7 @@ from assistant.cli_edge import guarded
 if TYPE_CHECKING:
     from tqdm import tqdm
 
+    from assistant.consistency import Verification
     from assistant.types import IndexReport
 
 
@@ -46,6 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--quiet", action="store_true", help="no progress bar and no summary; failures only"
+    )
+    check = parser.add_mutually_exclusive_group()
+    check.add_argument(
+        "--verify",
+        action="store_true",
+        help="check the index against the corpus and name what is wrong (exit 1 if anything)",
+    )
+    check.add_argument(
+        "--repair", action="store_true", help="fix what --verify finds, then check again"
     )
     return parser
 
@@ -80,12 +92,35 @@ def run(corpus: Path | None, *, rebuild: bool, quiet: bool) -> IndexReport:
     settings = load_settings()
     # Checked before the model loads, so a wrong path answers at once.
     service.require_corpus(corpus or settings.paths.corpus_dir)
+    if not rebuild:
+        # A scheduled run on an unchanged corpus answers from file hashes, no model load.
+        report = service.index_unchanged(settings, corpus)
+        if report is not None:
+            return report
     resources = service.load_resources(settings, with_chat_model=False, rebuild=rebuild)
     bar = None if quiet else _ProgressBar()
     try:
         return service.build_index(
             resources=resources, corpus_dir=corpus, rebuild=rebuild, progress=bar
         )
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def check(corpus: Path | None, *, repair: bool, quiet: bool) -> Verification:
+    """--verify / --repair: open the store (no chat model) and check or fix it."""
+    from assistant import service
+    from assistant.config import load_settings
+
+    settings = load_settings()
+    service.require_corpus(corpus or settings.paths.corpus_dir)
+    resources = service.load_resources(settings, with_chat_model=False)
+    if not repair:
+        return service.verify_index(resources=resources, corpus_dir=corpus)
+    bar = None if quiet else _ProgressBar()
+    try:
+        return service.repair_index(resources=resources, corpus_dir=corpus, progress=bar)
     finally:
         if bar is not None:
             bar.close()
@@ -131,6 +166,11 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
 
+    def check_and_report() -> int:
+        result = check(args.corpus, repair=args.repair, quiet=args.quiet)
+        print("\n".join(result.lines()), file=stream if result.ok else sys.stderr)
+        return EXIT_OK if result.ok else EXIT_FAILURES
+
     def index_and_report() -> int:
         report = run(args.corpus, rebuild=args.rebuild, quiet=args.quiet)
         if args.quiet:
@@ -140,8 +180,10 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
             print(format_summary(report), file=stream)
         return EXIT_OK if report.ok else EXIT_FAILURES
 
+    if (args.verify or args.repair) and args.rebuild:
+        build_parser().error("--rebuild cannot be combined with --verify or --repair")
     return guarded(
-        index_and_report,
+        check_and_report if args.verify or args.repair else index_and_report,
         fatal=EXIT_FATAL,
         interrupted="interrupted: what was written is kept; run again to finish",
     )

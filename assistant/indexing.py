@@ -1,41 +1,42 @@
 """Bring the vector store in line with the corpus folder, re-embedding only what changed.
 
-Each document's raw-bytes hash is stored with its chunks. A run loads the corpus, compares
-hashes with the store and then adds new documents, replaces changed ones, removes those whose
-file is gone and leaves the rest alone (no re-embedding). A file that fails to load is
-reported and, if an earlier version of it is indexed, that version is KEPT: a half-written
-upload or a briefly unreadable file must not silently delete what the assistant knew; fixing
-or deleting the file settles it on the next run (a rebuild starts from an empty store, so
-there it is simply missing). Everything is chunked and planned before the store is touched;
-then documents are embedded and written a few at a time, a changed document's old chunks
-deleted just before its new ones are stored (a shorter version must leave no stale tail). An
-interrupted run never mixes two versions of a document: each is old, new or (briefly)
-absent, and the next run completes the job.
+Every file is hashed before it is parsed: a file whose raw-bytes hash matches the indexed
+version is never read by the PDF or HTML parser again, so re-running on an unchanged corpus
+costs one read and one hash per file. New and changed files are parsed, chunked and then
+embedded and written a group at a time; a changed document is replaced atomically (see
+`assistant.store`: new chunks under a new generation, one manifest write to switch, then the
+old ones deleted), so a run killed at any point leaves each document whole-old or whole-new
+and the next run finishes the job (`VectorStore.tidy`). A file that fails to load is reported
+and its previously indexed version is KEPT: a half-written upload or a briefly unreadable file
+must not silently delete what the assistant knew. A rebuild fills a new space that readers see
+only once it is complete.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from assistant import loaders
 from assistant.chunking import chunk_document
 from assistant.config import ChunkingSettings
 from assistant.embeddings import Embedder
-from assistant.errors import ConfigError
-from assistant.store import VectorStore
+from assistant.errors import ConfigError, DocumentError
+from assistant.loaders.files import is_document_path, visible_files
+from assistant.store import IndexedDocument, VectorStore, new_generation
 from assistant.types import Chunk, Document, FileFailure, IndexReport
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int], None]
 EMBEDDING_STAGE = "Embedding"
-# Chunks embedded before they are written; bounds memory and the work an interruption loses.
-WRITE_BATCH = 256
+# Chunks embedded and written per batch when no setting says otherwise.
+WRITE_BATCH = 512
 
 
 @dataclass
@@ -62,16 +63,23 @@ def sync_corpus(
     *,
     rebuild: bool = False,
     progress: ProgressCallback | None = None,
+    write_batch: int = WRITE_BATCH,
+    force: Collection[str] = (),
 ) -> IndexReport:
     """Index new and changed documents of `corpus_dir`, drop removed ones, report what happened.
+
+    The caller holds the index lock (`assistant.locking`).
 
     Args:
         corpus_dir: folder of source documents.
         store: the vector store to update.
         embedder: makes the vectors and counts tokens for chunk sizing.
         chunking: chunk size and overlap.
-        rebuild: empty the store first and index everything again (after a model change).
+        rebuild: index everything into a new space and switch to it when done (after a model
+            change); the live index stays whole meanwhile.
         progress: called as progress("Embedding", done, total) while embedding.
+        write_batch: chunks embedded and written per batch.
+        force: doc ids to re-index even when their hash is unchanged (repairs).
 
     Raises:
         ConfigError: the corpus folder does not exist.
@@ -81,11 +89,19 @@ def sync_corpus(
     started = time.perf_counter()
     require_corpus_dir(corpus_dir)
     if rebuild:
-        store.reset()
-    documents, failures = loaders.load_corpus(corpus_dir)
-    plan = _plan(corpus_dir, documents, failures, store.document_hashes(), embedder, chunking)
-    written = _write(plan, store, embedder, progress)
-    store.delete_documents(plan.removed)
+        store.start_rebuild()
+    try:
+        store.tidy()
+        plan = _plan(corpus_dir, store.manifest(), embedder, chunking, force)
+        written = _write(plan, store, embedder, progress, max(1, write_batch))
+        store.delete_documents(plan.removed)
+        if rebuild:
+            store.finish_rebuild()
+    except BaseException:
+        if rebuild:
+            with contextlib.suppress(Exception):
+                store.abandon_rebuild()
+        raise
     report = IndexReport(
         added=tuple(sorted(plan.added)),
         updated=tuple(sorted(plan.updated)),
@@ -108,6 +124,35 @@ def sync_corpus(
     return report
 
 
+def unchanged_report(corpus_dir: Path, store: VectorStore) -> IndexReport | None:
+    """The report of a run with nothing to do, found by hashing alone, or None when any
+    document is new, changed, removed, unreadable or left unfinished (then run the sync,
+    which needs the embedding model). Lets a scheduled run on an unchanged corpus finish
+    without loading the model."""
+    started = time.perf_counter()
+    require_corpus_dir(corpus_dir)
+    records = store.records()
+    if any(r.dirty or not r.generation for r in records.values()):
+        return None
+    unchanged = []
+    for doc_id, path in visible_files(corpus_dir):
+        record = records.get(doc_id)
+        try:
+            data = _read(path, doc_id)
+        except DocumentError:
+            return None
+        if record is None or record.doc_hash != file_hash(data):
+            return None
+        unchanged.append(doc_id)
+    if len(unchanged) != len(records):
+        return None
+    return IndexReport(
+        unchanged=tuple(sorted(unchanged)),
+        chunks_total=sum(r.chunks for r in records.values()),
+        seconds=time.perf_counter() - started,
+    )
+
+
 def require_corpus_dir(corpus_dir: Path) -> None:
     """Fail early, before any model is loaded or the store touched, on a missing folder."""
     if not corpus_dir.is_dir():
@@ -117,28 +162,50 @@ def require_corpus_dir(corpus_dir: Path) -> None:
         )
 
 
-def _failed_doc_id(corpus_dir: Path, failure: FileFailure) -> str:
-    """The doc id a failed file would have had: its corpus-relative posix path."""
-    path = Path(failure.path)
-    if path.is_absolute():
-        with contextlib.suppress(ValueError):
-            return path.resolve().relative_to(corpus_dir.resolve()).as_posix()
-    return path.as_posix()
+def file_hash(data: bytes) -> str:
+    """The content hash a document is indexed under (the same one `loaders` records)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read(path: Path, doc_id: str) -> bytes:
+    if not is_document_path(PurePosixPath(doc_id)):
+        # Reported rather than skipped: staff who drop a .docx into news/ need to learn
+        # why it never shows up.
+        raise DocumentError(
+            f"unsupported file type '{path.suffix.lower() or '(none)'}': not indexed; "
+            f"save it as {', '.join(loaders.SUPPORTED_SUFFIXES)}"
+        )
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(
+            f"cannot read the file ({exc.strerror or exc}): check its permissions"
+        ) from exc
 
 
 def _plan(
     corpus_dir: Path,
-    documents: Sequence[Document],
-    failures: Sequence[FileFailure],
-    indexed: dict[str, str],
+    indexed: dict[str, IndexedDocument],
     embedder: Embedder,
     chunking: ChunkingSettings,
+    force: Collection[str],
 ) -> _Plan:
-    plan = _Plan(failures=list(failures))
-    for doc in documents:
-        previous = indexed.get(doc.doc_id)
-        if previous == doc.content_hash:
-            plan.unchanged.append(doc.doc_id)
+    plan = _Plan()
+    present: set[str] = set()
+    for doc_id, path in visible_files(corpus_dir):
+        # A file that fails to load keeps its indexed version (see the module docstring).
+        present.add(doc_id)
+        record = indexed.get(doc_id)
+        live = record is not None and bool(record.generation)
+        try:
+            data = _read(path, doc_id)
+            if live and record and record.doc_hash == file_hash(data) and doc_id not in force:
+                plan.unchanged.append(doc_id)
+                continue
+            doc = loaders.parse_document(data, doc_id)
+        except DocumentError as exc:
+            plan.failures.append(FileFailure(path=doc_id, reason=str(exc)))
+            log.warning("skipped %s: %s", doc_id, exc)
             continue
         chunks = chunk_document(
             doc,
@@ -148,56 +215,61 @@ def _plan(
             window=embedder.max_tokens,
         )
         if not chunks:
-            plan.failures.append(FileFailure(path=doc.source, reason="no text left to index"))
+            plan.failures.append(FileFailure(path=doc_id, reason="no text left to index"))
             continue
         plan.to_embed.append((doc, chunks))
-        (plan.added if previous is None else plan.updated).append(doc.doc_id)
-    # A file that failed to load keeps its indexed version (see the module docstring).
-    present = {doc.doc_id for doc in documents}
-    present |= {_failed_doc_id(corpus_dir, failure) for failure in plan.failures}
-    plan.removed = sorted(set(indexed) - present)
+        (plan.updated if live else plan.added).append(doc_id)
+    plan.removed = sorted(d for d, r in indexed.items() if d not in present and r.generation)
     return plan
 
 
-def _write(
-    plan: _Plan, store: VectorStore, embedder: Embedder, progress: ProgressCallback | None
-) -> int:
-    """Embed and store the planned documents a batch at a time; returns chunks written."""
-    total = plan.chunk_count
-    replacing = set(plan.updated)
-    done = 0
-    if progress and total:
-        progress(EMBEDDING_STAGE, 0, total)
+def _groups(
+    items: Sequence[tuple[Document, list[Chunk]]], size: int
+) -> list[list[tuple[Document, list[Chunk]]]]:
+    """Documents in groups of about `size` chunks (a bigger document is a group alone)."""
+    groups: list[list[tuple[Document, list[Chunk]]]] = []
     group: list[tuple[Document, list[Chunk]]] = []
-    for item in plan.to_embed:
+    count = 0
+    for item in items:
+        if group and count + len(item[1]) > size:
+            groups.append(group)
+            group, count = [], 0
         group.append(item)
-        if sum(len(chunks) for _, chunks in group) >= WRITE_BATCH:
-            done = _write_group(group, store, embedder, progress, done, total, replacing)
-            group = []
+        count += len(item[1])
     if group:
-        done = _write_group(group, store, embedder, progress, done, total, replacing)
-    return done
+        groups.append(group)
+    return groups
 
 
-def _write_group(
-    group: Sequence[tuple[Document, list[Chunk]]],
+def _write(
+    plan: _Plan,
     store: VectorStore,
     embedder: Embedder,
     progress: ProgressCallback | None,
-    done: int,
-    total: int,
-    replacing: set[str],
+    write_batch: int,
 ) -> int:
-    chunks = [chunk for _, doc_chunks in group for chunk in doc_chunks]
-    vectors: list[list[float]] = []
-    for at in range(0, len(chunks), embedder.batch_size):
-        batch = chunks[at : at + embedder.batch_size]
-        # cache=False: bulk vectors would only flush the ones answering reuses.
-        vectors.extend(embedder.embed([chunk.embedding_text() for chunk in batch], cache=False))
-        done += len(batch)
-        if progress:
-            progress(EMBEDDING_STAGE, done, total)
-    # Old chunks go first: a shorter new version must not leave stale tail chunks behind.
-    store.delete_documents(doc.doc_id for doc, _ in group if doc.doc_id in replacing)
-    store.upsert_chunks(chunks, vectors)
+    """Embed and store the planned documents a group at a time; returns chunks written."""
+    total = plan.chunk_count
+    done = 0
+    if progress and total:
+        progress(EMBEDDING_STAGE, 0, total)
+    known = store.manifest()
+    for group in _groups(plan.to_embed, write_batch):
+        generations = {doc.doc_id: new_generation() for doc, _ in group}
+        store.begin([known.get(d) or IndexedDocument(doc_id=d) for d in generations])
+        chunks = [chunk for _, doc_chunks in group for chunk in doc_chunks]
+        # A document bigger than a batch is written in several; it becomes visible only at
+        # the commit below, all at once. One encode call per batch lets the model sort the
+        # texts by length, so little padding is computed.
+        for at in range(0, len(chunks), write_batch):
+            part = chunks[at : at + write_batch]
+            # cache=False: bulk vectors would only flush the ones answering reuses.
+            vectors = embedder.embed([c.embedding_text() for c in part], cache=False)
+            store.write_chunks(part, vectors, generations)
+            done += len(part)
+            if progress:
+                progress(EMBEDDING_STAGE, done, total)
+            log.info("stored %d of %d chunks", done, total)
+        store.commit([IndexedDocument.of(c, generations[doc.doc_id]) for doc, c in group])
+        log.info("committed %d document(s)", len(group))
     return done

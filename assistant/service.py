@@ -10,17 +10,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant import indexing, loaders
+from assistant import consistency, indexing, loaders
 from assistant.answering import Answerer, claims
+from assistant.answering.questions import split_question
 from assistant.config import Settings, load_settings
 from assistant.embeddings import Embedder
 from assistant.errors import InputError
 from assistant.llm import ChatBackend, load_chat_backend
 from assistant.loaders.files import resolve_in_corpus
-from assistant.retrieval import HybridRetriever, split_question
+from assistant.locking import index_lock
+from assistant.retrieval import HybridRetriever
+from assistant.retrieval.crosslingual import CrossLingualScorer
 from assistant.store import VectorStore, open_store
 from assistant.types import (
     Answer,
@@ -79,7 +83,11 @@ def load_resources(
     embedder = Embedder.from_settings(settings.embedding)
     report("Opening the document store", 1, 3)
     store = open_store(settings, embedder.model_id, embedder.dimension, rebuild=rebuild)
-    retriever = HybridRetriever(store, embedder, settings.retrieval)
+    crosslingual = None
+    if settings.retrieval.crosslingual:
+        report("Loading the multilingual encoder", 1, 3)
+        crosslingual = CrossLingualScorer(threads=settings.llm_threads)
+    retriever = HybridRetriever(store, embedder, settings.retrieval, crosslingual)
     backend = None
     if with_chat_model and settings.llm.backend != "extractive":
         report("Loading the chat model", 2, 3)
@@ -159,6 +167,13 @@ def ask(
     raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
 
 
+def writing_index(settings: Settings, purpose: str) -> AbstractContextManager[None]:
+    """The index lock: one writer at a time across processes (see `assistant.locking`)."""
+    return index_lock(
+        settings.index_lock_file, timeout=settings.index.lock_timeout, purpose=purpose
+    )
+
+
 def require_corpus(corpus_dir: Path) -> None:
     """Raise a ConfigError that says what to do when the corpus folder is missing."""
     indexing.require_corpus_dir(corpus_dir)
@@ -175,23 +190,83 @@ def build_index(
     """Bring the store in line with the corpus folder: add, replace and remove documents.
 
     Unchanged documents (same content hash) are skipped; a bad file is reported in
-    `IndexReport.failures` and every other file is still indexed.
+    `IndexReport.failures` and every other file is still indexed. Holds the index lock.
+
+    Raises:
+        IndexBusyError: another process kept the index lock for the whole wait.
     """
     resources = resources or load_resources(settings, with_chat_model=False, rebuild=rebuild)
     started = time.perf_counter()
-    corpus = corpus_dir or resources.settings.paths.corpus_dir
+    settings = resources.settings
+    corpus = corpus_dir or settings.paths.corpus_dir
     require_corpus(corpus)
-    report = indexing.sync_corpus(
-        corpus,
-        resources.store,
-        resources.embedder,
-        resources.settings.chunking,
-        rebuild=rebuild,
-        progress=progress,
-    )
+    with writing_index(settings, "indexing"):
+        report = indexing.sync_corpus(
+            corpus,
+            resources.store,
+            resources.embedder,
+            settings.chunking,
+            rebuild=rebuild,
+            progress=progress,
+            write_batch=settings.index.write_batch,
+        )
     resources.retriever.refresh()
     log.info("indexed in %.1f s", time.perf_counter() - started)
     return report
+
+
+def index_unchanged(settings: Settings, corpus_dir: Path | None = None) -> IndexReport | None:
+    """The report of an indexing run when the corpus is unchanged since the last one, found
+    without loading the embedding model; None when there is work (then call `build_index`)."""
+    from assistant.embeddings import model_id_for
+    from assistant.store import open_existing
+
+    corpus = corpus_dir or settings.paths.corpus_dir
+    require_corpus(corpus)
+    store = open_existing(settings, model_id_for(settings.embedding))
+    return indexing.unchanged_report(corpus, store) if store is not None else None
+
+
+def verify_index(
+    *, resources: Resources, corpus_dir: Path | None = None
+) -> consistency.Verification:
+    """Check the store against the corpus folder (`index.py --verify`); writes nothing.
+
+    Holds the index lock so that a run in progress is not mistaken for damage.
+    """
+    settings = resources.settings
+    corpus = corpus_dir or settings.paths.corpus_dir
+    require_corpus(corpus)
+    with writing_index(settings, "verifying the index"):
+        return consistency.verify(corpus, resources.store)
+
+
+def repair_index(
+    *,
+    resources: Resources,
+    corpus_dir: Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> consistency.Verification:
+    """Fix what `verify_index` finds (`index.py --repair`); returns the check after repairing."""
+    settings = resources.settings
+    corpus = corpus_dir or settings.paths.corpus_dir
+    require_corpus(corpus)
+
+    def reindex(doc_ids: set[str]) -> IndexReport:
+        return indexing.sync_corpus(
+            corpus,
+            resources.store,
+            resources.embedder,
+            settings.chunking,
+            progress=progress,
+            write_batch=settings.index.write_batch,
+            force=doc_ids,
+        )
+
+    with writing_index(settings, "repairing the index"):
+        result = consistency.repair(corpus, resources.store, reindex)
+    resources.retriever.refresh()
+    return result
 
 
 def list_documents(*, resources: Resources) -> list[DocumentInfo]:
@@ -215,10 +290,18 @@ def get_document(
 
 
 def remove_document(doc_id: str, *, resources: Resources, corpus_dir: Path | None = None) -> None:
-    """Delete a document's file from the corpus and its chunks from the store."""
+    """Delete a document's file from the corpus and its chunks from the store.
+
+    Takes the index lock, so an indexing run in progress (which read the file before it was
+    deleted) cannot bring the document back.
+
+    Raises:
+        IndexBusyError: another process kept the index lock for the whole wait.
+    """
     root = corpus_dir or resources.settings.paths.corpus_dir
-    loaders.delete_corpus_file(root, doc_id)
-    resources.store.delete_documents([doc_id])
+    with writing_index(resources.settings, "removing a document"):
+        loaders.delete_corpus_file(root, doc_id)
+        resources.store.delete_documents([doc_id])
     resources.retriever.refresh()
 
 

@@ -13,7 +13,10 @@ not Kyrgyz), tried three ways:
 - `use_sentences`: USE alone, each chunk scored by its best sentence;
 - `fused3`: today's two rankings (MiniLM, BM25) plus USE (`use_sentences`) as a third,
   fused by reciprocal rank fusion with equal weights and the retriever's constant;
-- `rerank`: today's 20 best chunks re-ordered by that three-way fusion.
+- `rerank`: today's 20 best chunks re-ordered by that three-way fusion;
+- `use_bm25`: USE (chunks) in place of MiniLM, fused with BM25;
+- `use_pool`: what the retriever can do per question: the candidates both of today's
+  retrievers return, MiniLM's ranking of them replaced by USE's, fused with BM25.
 
 Measured: retrieval hit@1, hit@5 and MRR (a chunk containing the item's `evidence` span, as
 the evaluation counts it) on the `russian` and `kyrgyz` answerable items of tune, and of
@@ -80,6 +83,9 @@ def main() -> int:
     parser.add_argument("--tune", type=Path, default=ROOT / "eval" / "tune.jsonl")
     parser.add_argument("--heldout", type=Path, default=ROOT / "eval" / "heldout.jsonl")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--methods", nargs="*", help="only these methods (default all)")
+    parser.add_argument("--kinds", nargs="*", default=["russian", "kyrgyz", "english"])
+    parser.add_argument("--name", default="crosslingual", help="results file name")
     args = parser.parse_args()
 
     settings = Settings()
@@ -136,6 +142,23 @@ def main() -> int:
             ]
             return rrf(rankings, settings.retrieval.rrf_k)
 
+        def use_bm25(query: str) -> Ranking:
+            n = settings.retrieval.candidates
+            lexical = [c for c, _ in retriever.lexical_index().search(query, n)]
+            return rrf([use_dense(query)[:n], lexical], settings.retrieval.rrf_k)
+
+        def use_pool(query: str) -> Ranking:
+            """What the retriever can do for a question in another script: both retrievers'
+            candidates, the dense (MiniLM) ranking replaced by USE's ranking of that pool."""
+            n = settings.retrieval.candidates
+            dense = [c for c, _ in store.resources.store.query(embedder.embed_query(query), n)]
+            lexical = [c for c, _ in retriever.lexical_index().search(query, n)]
+            pool = {c.chunk_id: c for c in dense + lexical}
+            vectors = np.asarray(use.encode([f"{c.title}\n{c.text}" for c in pool.values()]))
+            scores = vectors @ np.asarray(use.encode([query]))[0]
+            ranked = [list(pool.values())[i] for i in np.argsort(-scores)]
+            return rrf([ranked, lexical], settings.retrieval.rrf_k)
+
         def rerank(query: str) -> Ranking:
             top = [h.chunk for h in retriever.retrieve(query, k=CANDIDATES)]
             order = {c.chunk_id: i for i, c in enumerate(fused3(query))}
@@ -147,13 +170,17 @@ def main() -> int:
             "use_sentences": use_sentences,
             "fused3": fused3,
             "rerank": rerank,
+            "use_bm25": use_bm25,
+            "use_pool": use_pool,
         }
+        if args.methods:
+            methods = {k: v for k, v in methods.items() if k in args.methods}
         slices = {
             "tune": load_items(args.tune),
             "heldout": load_items(args.heldout),
         }
         for split, items in slices.items():
-            for kind in ("russian", "kyrgyz", "english"):
+            for kind in args.kinds:
                 chosen = [
                     i
                     for i in items
@@ -172,7 +199,7 @@ def main() -> int:
                         "ms_per_question": round(per_query, 1)
                     }
                 print(f"{split} {kind}: {len(chosen)} items", file=sys.stderr, flush=True)
-    md = write_result("crosslingual", figures)
+    md = write_result(args.name, figures)
     print(md)
     return 0
 

@@ -280,8 +280,9 @@ def main() -> int:
                     shown = [(q, s) for q, s, ok in written(result) if ok]
                     notes += [f"survived ({path.name}): {q!r} -> {s!r}" for q, s in shown[:12]]
                     notes += [f"dropped ({path.name}): {s!r}" for s in dropped.sentences[:8]]
-    md = write_result(f"openai-{args.model}", figures, notes)
-    print(md)
+                # Written after each file: on a busy machine the second may not finish.
+                md = write_result(f"openai-{args.model}", figures, notes)
+                print(md, flush=True)
     return 0
 
 

@@ -402,6 +402,38 @@ def test_staff_sees_refused_questions_and_can_reindex(staff_app: AppTest) -> Non
     )
 
 
+def test_staff_reindex_while_another_process_writes_says_who_holds_the_index(
+    staff_app: AppTest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.test_locking import HOLDER
+
+    monkeypatch.setenv("ASSISTANT_INDEX_LOCK_TIMEOUT", "0")
+    lock = tmp_path / "site" / "chroma" / "index.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(lock)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        staff_app.button(key="staff_reindex").click().run()
+        assert not staff_app.exception, f"a busy index must not raise: {staff_app.exception}"
+        errors = " ".join(e.value for e in staff_app.error)
+        assert f"pid {holder.pid}" in errors and "being written" in errors, (
+            f"the page says who holds the index: {errors}"
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 # --- rendering helpers -----------------------------------------------------------------------
 
 
@@ -538,20 +570,28 @@ def test_many_parallel_sessions_guessing_the_staff_password_are_locked_out(
     for at in sessions:
         at.text_input(key="staff_password").set_value("guess")
     barrier = threading.Barrier(len(sessions))
+    crashed: list[BaseException] = []
 
     def guess(at: AppTest) -> None:
         barrier.wait()
-        next(b for b in at.button if b.label == "Unlock").click().run()
+        try:
+            next(b for b in at.button if b.label == "Unlock").click().run()
+        except BaseException as exc:  # reported below with the messages
+            crashed.append(exc)
 
     threads = [threading.Thread(target=guess, args=(at,)) for at in sessions]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert not crashed, f"a session's run failed: {crashed}"
     messages = [" ".join(e.value for e in at.error) for at in sessions]
+    details = [
+        (m, [str(x.value) for x in at.exception]) for m, at in zip(messages, sessions, strict=True)
+    ]
     wrong = sum("not right" in m for m in messages)
     locked = sum("Too many wrong passwords" in m for m in messages)
-    assert (wrong, locked) == (3, 5), f"3 guesses are judged, 5 refused unheard: {messages}"
+    assert (wrong, locked) == (3, 5), f"3 guesses are judged, 5 refused unheard: {details}"
 
     late = _unlock(_staff(AppTest.from_file(APP, default_timeout=TIMEOUT).run()), PASSWORD)
     assert any("Too many wrong passwords" in e.value for e in late.error), (

@@ -120,3 +120,24 @@ def test_the_script_runs_as_a_program(env, tmp_path):
     assert result.returncode == 1, f"status 1 for a corpus with a bad file: {result.stderr}"
     assert "news/broken.pdf: corrupt PDF" in result.stdout, result.stdout
     assert "Traceback" not in result.stderr, result.stderr
+
+
+def test_an_unchanged_corpus_is_settled_without_loading_the_model(env, embedder, monkeypatch):
+    from assistant.embeddings import Embedder
+
+    assert run()[0] == 0
+    loads: list[object] = []
+    real = Embedder.from_settings.__func__  # type: ignore[attr-defined]
+
+    def counting(cls, settings):
+        loads.append(settings)
+        return real(cls, settings)
+
+    monkeypatch.setattr(Embedder, "from_settings", classmethod(counting))
+    status, out = run()
+    assert status == 0 and counted(out, "unchanged") == 2, f"nothing to do: {out}"
+    assert loads == [], "an unchanged corpus must not load the embedding model"
+    (env / CENTRE).write_text("A changed centre page about the zebrafish laboratory.\n")
+    status, out = run()
+    assert status == 0 and counted(out, "updated") == 1, f"a change is indexed: {out}"
+    assert len(loads) == 1, "a change needs the model"

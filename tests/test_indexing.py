@@ -194,3 +194,158 @@ def test_pdf_pages_reach_the_store(tmp_path, store, embedder):
 def test_a_missing_corpus_folder_is_a_clear_error(tmp_path, store, embedder):
     with pytest.raises(ConfigError, match="does not exist"):
         sync(tmp_path / "nowhere", store, embedder)
+
+
+# -- crashes, rebuilds and parsing only what changed ------------------------------------------
+
+
+class SimulatedCrash(BaseException):
+    """Stands for the process dying between two store calls (BaseException: nothing in the
+    code under test may catch it, as nothing can catch a SIGKILL)."""
+
+
+def crash_at(monkeypatch: pytest.MonkeyPatch, call: int) -> list[str]:
+    """Make the `call`-th Chroma write from now on (upsert, delete, modify) kill the run."""
+    from chromadb.api.models.Collection import Collection
+
+    seen: list[str] = []
+    for name in ("upsert", "delete", "modify"):
+        original = getattr(Collection, name)
+
+        def wrapper(self, *args, _original=original, _name=name, **kwargs):
+            seen.append(_name)
+            if len(seen) == call:
+                raise SimulatedCrash(f"killed at store write {call} ({_name})")
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Collection, name, wrapper)
+    return seen
+
+
+def live_texts(store: VectorStore) -> dict[str, list[str]]:
+    by_doc: dict[str, list[str]] = {}
+    for chunk in store.all_chunks():
+        by_doc.setdefault(chunk.doc_id, []).append(chunk.text)
+    return by_doc
+
+
+OLD_VERSIONS = {0: 1, 1: 1, 2: 1, 3: 1}
+# 0 and 3 change (longer), 1 stays, 2 is removed, 4 is added.
+NEW_VERSIONS = {0: 2, 1: 1, 3: 2, 4: 1}
+
+
+@pytest.mark.slow
+def test_a_crash_at_any_store_write_leaves_every_document_whole(tmp_path, embedder, monkeypatch):
+    from assistant.consistency import verify
+    from tests.corpora import SMALL_BATCH, SMALL_CHUNKS, Remembering, write_corpus
+
+    remembering = Remembering(embedder)
+
+    def run(corpus: Path, store: VectorStore) -> IndexReport:
+        return sync_corpus(corpus, store, remembering, SMALL_CHUNKS, write_batch=SMALL_BATCH)
+
+    reference = tmp_path / "reference"
+    ref_store = open_store(make_settings(reference), embedder.model_id, embedder.dimension)
+    run(write_corpus(reference / "corpus", OLD_VERSIONS), ref_store)
+    old = live_texts(ref_store)
+    assert all(len(texts) > SMALL_BATCH for texts in old.values()), "documents span batches"
+    with monkeypatch.context() as patch:
+        calls = crash_at(patch, 0)
+        run(write_corpus(reference / "corpus", NEW_VERSIONS), ref_store)
+    new = live_texts(ref_store)
+    assert len(calls) > 10, f"the update takes many store writes: {calls}"
+
+    # Every second write position, and the last ones (the removal), on a fresh store each.
+    points = sorted({*range(1, len(calls) + 1, 2), len(calls) - 1, len(calls)})
+    for point in points:
+        base = tmp_path / f"crash-{point}"
+        settings = make_settings(base)
+        store = open_store(settings, embedder.model_id, embedder.dimension)
+        corpus = write_corpus(base / "corpus", OLD_VERSIONS)
+        run(corpus, store)
+        write_corpus(corpus, NEW_VERSIONS)
+        with monkeypatch.context() as patch:
+            crash_at(patch, point)
+            with pytest.raises(SimulatedCrash):
+                run(corpus, store)
+        reader = open_store(settings, embedder.model_id, embedder.dimension)
+        seen = live_texts(reader)
+        for doc_id in set(old) | set(new):
+            versions = [v for v in (old.get(doc_id), new.get(doc_id)) if v is not None]
+            if doc_id not in old or doc_id not in new:
+                versions.append(None)  # an added or removed document may be absent
+            assert seen.get(doc_id) in versions, (
+                f"crash at write {point} ({calls[point - 1]}): {doc_id} must be whole-old or "
+                f"whole-new, got {len(seen.get(doc_id) or [])} chunks"
+            )
+        again = open_store(settings, embedder.model_id, embedder.dimension)
+        run(corpus, again)
+        assert live_texts(again) == new, f"crash at write {point}: the rerun finishes the job"
+        check = verify(corpus, again)
+        assert check.ok, f"crash at write {point}: verify after the rerun: {check.lines()}"
+
+
+def test_unchanged_files_are_not_parsed_again(corpus, store, embedder, monkeypatch):
+    from assistant import loaders
+
+    parsed: list[str] = []
+    real = loaders.parse_document
+
+    def spy(data: bytes, doc_id: str):
+        parsed.append(doc_id)
+        return real(data, doc_id)
+
+    monkeypatch.setattr(loaders, "parse_document", spy)
+    sync(corpus, store, embedder)
+    assert sorted(parsed) == [CENTRE, COUNCIL], f"new files are parsed once each: {parsed}"
+    parsed.clear()
+    report = sync(corpus, store, embedder)
+    assert parsed == [] and report.unchanged == (CENTRE, COUNCIL), (
+        f"an unchanged file must not reach the parser: {parsed}"
+    )
+    path = corpus / CENTRE
+    path.write_text(path.read_text(encoding="utf-8") + f"\n\n{NEW_FACT}\n", encoding="utf-8")
+    sync(corpus, store, embedder)
+    assert parsed == [CENTRE], f"only the changed file is parsed: {parsed}"
+
+
+@pytest.mark.slow
+def test_readers_never_see_an_empty_or_partial_index_during_a_rebuild(tmp_path, embedder):
+    import threading
+
+    from tests.corpora import SMALL_BATCH, SMALL_CHUNKS, write_corpus
+
+    settings = make_settings(tmp_path)
+    corpus = write_corpus(tmp_path / "corpus", {n: 1 for n in range(6)})
+    writer = open_store(settings, embedder.model_id, embedder.dimension)
+    first = sync_corpus(corpus, writer, embedder, SMALL_CHUNKS, write_batch=SMALL_BATCH)
+    expected = {len(d) for d in live_texts(writer).values()}
+    reader = open_store(settings, embedder.model_id, embedder.dimension)
+    query = embedder.embed_query("pharmacology volunteers in Almaty")
+    seen: list[tuple[int, int, int]] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            chunks = reader.all_chunks()
+            per_doc: dict[str, int] = {}
+            for chunk in chunks:
+                per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
+            hits = reader.query(query, 5)
+            seen.append((len(chunks), len(per_doc), len(hits)))
+            assert set(per_doc.values()) <= expected, f"a partial document: {per_doc}"
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        rebuilt = sync_corpus(
+            corpus, writer, embedder, SMALL_CHUNKS, write_batch=SMALL_BATCH, rebuild=True
+        )
+    finally:
+        done.set()
+        thread.join()
+    assert rebuilt.chunks_written == first.chunks_total
+    assert len(seen) > 3, f"the reader should have read throughout the rebuild: {len(seen)}"
+    wrong = [s for s in seen if s != (first.chunks_total, 6, 5)]
+    assert not wrong, f"the reader saw an empty or partial index: {wrong[:5]}"
+    assert reader.revision() == writer.revision(), "the reader follows the switch"

@@ -234,9 +234,13 @@ def test_another_model_is_refused_until_rebuild(settings, store, embedder):
         assert embedder.model_id in str(caught.value), "the message names the model in use"
     assert store.count() == len(chunks), "a refused open must not touch the index"
     rebuilt = open_store(settings, "another-model", embedder.dimension, rebuild=True)
-    assert rebuilt.is_empty(), "a rebuild starts from an empty collection"
+    assert rebuilt.count() == len(chunks), "opening for a rebuild keeps the live index whole"
     assert rebuilt.model_id == "another-model"
+    rebuilt.start_rebuild()
     rebuilt.upsert_chunks(chunks[:1], embedder.embed([chunks[0].embedding_text()]))
+    assert store.count() == len(chunks), "readers see the old index until the switch"
+    rebuilt.finish_rebuild()
+    assert rebuilt.count() == 1, "after the switch the rebuilt index is live"
     with pytest.raises(StoreError, match="another-model"):
         open_store(settings, embedder.model_id, embedder.dimension)
 
@@ -480,3 +484,45 @@ def test_server_without_the_right_token_is_refused_clearly(tmp_path, token_proxy
     assert "ASSISTANT_STORE_TOKEN" in message and f"127.0.0.1:{port}" in message, (
         f"a refused token should say which setting to fix and where: {message}"
     )
+
+
+def test_an_index_of_the_layout_before_the_catalog_is_adopted(settings, embedder):
+    import chromadb
+    from chromadb.api.collection_configuration import (
+        CreateCollectionConfiguration,
+        CreateHNSWConfiguration,
+    )
+    from chromadb.config import Settings as ChromaSettings
+
+    # What versions before the catalog wrote: one collection named by the setting, chunk ids
+    # '<doc>#<n>', no generation, the model in the collection's metadata.
+    client = chromadb.PersistentClient(
+        path=str(settings.paths.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    legacy = client.get_or_create_collection(
+        settings.store.collection,
+        configuration=CreateCollectionConfiguration(hnsw=CreateHNSWConfiguration(space="cosine")),
+        metadata={"embedding_model": embedder.model_id, "embedding_dimension": embedder.dimension},
+        embedding_function=None,
+    )
+    chunks = [c for d in TEXTS for c in chunks_of(make_document(d), embedder)]
+    legacy.upsert(
+        ids=[c.chunk_id for c in chunks],
+        embeddings=embedder.embed([c.embedding_text() for c in chunks]),
+        documents=[c.text for c in chunks],
+        metadatas=[c.to_metadata() for c in chunks],
+    )
+    store = open_store(settings, embedder.model_id, embedder.dimension)
+    assert store.count() == len(chunks), "the old index is adopted whole"
+    assert {c.chunk_id for c in store.all_chunks()} == {c.chunk_id for c in chunks}
+    hits = store.query(embedder.embed_query("Open Laboratory Day tours"), 1)
+    assert hits and hits[0][0].doc_id == "news/open-lab-day.md", f"searchable: {hits}"
+    add_new = chunks_of(make_document("news/open-lab-day.md", extra="Tea is served."), embedder)
+    store.upsert_chunks(add_new, embedder.embed([c.embedding_text() for c in add_new]))
+    stored = [
+        s for s in store.stored_chunks(live_only=False) if s.chunk.doc_id == add_new[0].doc_id
+    ]
+    assert len(stored) == len(add_new), "replacing an adopted document deletes its old chunks"
+    assert store.count() == len(chunks) - len(
+        [c for c in chunks if c.doc_id == add_new[0].doc_id]
+    ) + len(add_new)

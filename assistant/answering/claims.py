@@ -236,7 +236,7 @@ def meta_problem(claim: Doc, quotes: Sequence[Doc]) -> str | None:
     }
     for t in claim:
         lemma = _lemma(t)
-        if t.pos_ in {"NOUN", "PRON", "ADV", "ADP"} and lemma in _META_WORDS - quote_words:
+        if t.pos_ in {"NOUN", "PRON", "ADV"} and lemma in _META_WORDS - quote_words:
             return f"talks about the sources or the answer ({t.text!r}) instead of answering"
     return None
 

@@ -1,7 +1,8 @@
 """Hybrid retrieval: the dense (Chroma) and lexical (BM25) rankings of one store, fused.
 
 Dense search finds paraphrases; BM25 finds names, numbers and rare words that a 384-dim
-embedding blurs. Reciprocal rank fusion (`fusion.py`) combines them.
+embedding blurs. Reciprocal rank fusion (`fusion.py`) combines them. A question in another
+script is ranked by the multilingual encoder (`crosslingual.py`) instead of MiniLM.
 """
 
 from __future__ import annotations
@@ -11,20 +12,29 @@ import threading
 from assistant.config import RetrievalSettings
 from assistant.embeddings import Embedder
 from assistant.errors import IndexNotBuiltError
+from assistant.retrieval.crosslingual import CrossLingualScorer
 from assistant.retrieval.filters import ChunkFilter
 from assistant.retrieval.fusion import fuse
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.store import VectorStore
+from assistant.text import is_latin
 from assistant.types import Chunk, RetrievedChunk
 
 
 class HybridRetriever:
     """Dense + BM25 retrieval over one store, fused with weighted reciprocal rank fusion."""
 
-    def __init__(self, store: VectorStore, embedder: Embedder, settings: RetrievalSettings) -> None:
+    def __init__(
+        self,
+        store: VectorStore,
+        embedder: Embedder,
+        settings: RetrievalSettings,
+        crosslingual: CrossLingualScorer | None = None,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
+        self.crosslingual = crosslingual
         self._lexical: LexicalIndex | None = None
         self._revision: str | None = None
         self._lock = threading.Lock()
@@ -75,6 +85,10 @@ class HybridRetriever:
         lexical = self.lexical_index().search(query, n * 4 if where else n)
         if where:
             lexical = [(c, s) for c, s in lexical if where.matches(c)][:n]
+        if self.crosslingual is not None and not is_latin(query):
+            # MiniLM cannot rank a Cyrillic question; the multilingual encoder ranks the
+            # candidates both searches found instead.
+            dense = self.crosslingual.rank(query, [c for c, _ in dense + lexical])[:n]
         return fuse(
             dense,
             lexical,

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from assistant import service
 from assistant.config import Settings
-from assistant.errors import AssistantError, InputError
+from assistant.errors import AssistantError
 from assistant.types import IndexReport
 from assistant.ui import render
 from assistant.ui.state import (
@@ -34,7 +34,6 @@ from assistant.ui.state import (
     get_feedback_store,
     get_login_guard,
     get_resources,
-    index_lock,
     show_error,
 )
 
@@ -74,7 +73,10 @@ def _password_matches(given: str, secret: str) -> bool:
 
 def client_address() -> str:
     """The browser's address as the server sees it ('unknown' when Streamlit cannot tell)."""
-    address = st.context.ip_address
+    try:
+        address = st.context.ip_address
+    except RuntimeError:  # no server runtime (a script run outside `streamlit run`)
+        return "unknown"
     # Not a string when there is no browser connection (AppTest gives a mock).
     return address if isinstance(address, str) and address else "unknown"
 
@@ -124,14 +126,13 @@ def _lock() -> None:
 
 
 def _run_index(resources: service.Resources, settings: Settings, *, rebuild: bool) -> IndexReport:
-    """Index the corpus with a progress bar; one run at a time per index.
+    """Index the corpus with a progress bar. The service takes the index lock, so a second
+    staff session or an `index.py` run elsewhere waits, or is told who holds it.
 
     Raises:
-        AssistantError: from the indexer, or when another run holds the index.
+        AssistantError: from the indexer, or when another writer holds the index.
     """
-    lock = index_lock(settings)
-    if not lock.acquire(blocking=False):
-        raise InputError("Another indexing run is in progress; try again when it has finished.")
+    del settings
     bar = st.progress(0.0, text="Preparing to index…")
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -141,7 +142,6 @@ def _run_index(resources: service.Resources, settings: Settings, *, rebuild: boo
     try:
         return service.build_index(resources=resources, rebuild=rebuild, progress=progress)
     finally:
-        lock.release()
         bar.empty()
 
 

@@ -11,7 +11,6 @@ traceback goes to the server log only.
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 
 import streamlit as st
@@ -101,17 +100,6 @@ def _audit_log(path: str) -> AuditLog:
 def get_audit_log(settings: Settings) -> AuditLog:
     """The staff actions log, beside the feedback database."""
     return _audit_log(str(staff_db_path(settings).resolve()))
-
-
-@st.cache_resource(show_spinner=False)
-def _index_lock(fingerprint: str) -> threading.Lock:
-    del fingerprint
-    return threading.Lock()
-
-
-def index_lock(settings: Settings) -> threading.Lock:
-    """One lock per index, so two staff members cannot re-index the same corpus at once."""
-    return _index_lock(settings.model_dump_json())
 
 
 def error_markdown(exc: BaseException, doing: str) -> str:

@@ -182,6 +182,11 @@ def test_planted_error_is_caught_and_its_faithful_twin_passes(
             "The institute organises seminars for students and publishes a medical journal.",
             "The institute publishes a medical journal.",
         ),
+        # "above" as a preposition of quantity is not talk about the text above
+        (
+            "The association now includes over 100 universities, having grown fivefold.",
+            "The association now includes above 100 universities.",
+        ),
         # an infinitive complement of the copula keeps its subject
         (
             "The mission of the institute is to support young scientists.",

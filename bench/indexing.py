@@ -1,0 +1,240 @@
+"""Indexing speed: the whole `index.py` against the embedding model's own encode rate.
+
+    .venv/bin/python bench/indexing.py [--documents 2000] [--rerun-documents 10000] [--seed 0]
+                                       [--profile-documents 200]
+
+1. Writes `--documents` generated news articles (bench/corpus.py, by seed) and runs the real
+   `python index.py --quiet` on them into a new store: wall time of the whole program (start,
+   model load, hashing, parsing, chunking, embedding, writing), chunks/s.
+2. In this process, loads the same Embedder (same settings: backend, batch size) and encodes
+   exactly the chunk texts that run stored, in one call: the raw encode rate, the limit the
+   indexer can approach. The ratio of 1 to 2 is the figure the target (>= 90%) is about.
+3. Runs `index.py` again on the unchanged corpus: the re-run time.
+4. With `--rerun-documents N`, the re-run time on an unchanged corpus of N documents. That
+   store is filled through the real indexer (hashing, parsing, chunking, store writes) but
+   with seeded random unit vectors instead of the model's, to save an hour of embedding:
+   a re-run of an unchanged corpus embeds nothing, so the vectors' values cannot matter to it.
+5. With `--profile-documents N`, profiles (pyinstrument) an in-process index of the first N
+   documents and keeps the top of the profile with the figures.
+
+Writes bench/results/<date>-<host>-indexing.md and .json (machine, date, versions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import ROOT, WORK, write_result
+
+from corpus import write_corpus
+
+
+def _log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _env(corpus: Path, chroma: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CHROMA_HOST", "ASSISTANT_STORE_HOST")}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        ASSISTANT_CORPUS_DIR=str(corpus),
+        ASSISTANT_CHROMA_DIR=str(chroma),
+        HF_HUB_OFFLINE="1",
+    )
+    return env
+
+
+def run_index_py(corpus: Path, chroma: Path) -> float:
+    """Wall seconds of one `python index.py --quiet` run (fails loudly if it fails)."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "index.py"), "--quiet"],
+        env=_env(corpus, chroma),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"index.py failed ({done.returncode}): {done.stderr[-2000:]}")
+    return seconds
+
+
+def settings_for(corpus: Path, chroma: Path) -> Any:
+    from assistant.config import PathSettings, load_settings
+
+    base = load_settings()
+    paths = PathSettings(corpus_dir=corpus, chroma_dir=chroma, feedback_db=base.paths.feedback_db)
+    return base.model_copy(update={"paths": paths})
+
+
+def raw_encode(corpus: Path, chroma: Path) -> dict[str, Any]:
+    """Encode the stored chunks' texts with the same Embedder, in one call."""
+    from assistant.embeddings import Embedder
+    from assistant.store import open_store
+
+    settings = settings_for(corpus, chroma)
+    embedder = Embedder.from_settings(settings.embedding)
+    store = open_store(settings, embedder.model_id, embedder.dimension)
+    texts = [chunk.embedding_text() for chunk in store.all_chunks()]
+    embedder.embed(texts[:64], cache=False)  # warm-up, as index.py's first batch is not
+    started = time.perf_counter()
+    embedder.embed(texts, cache=False)
+    seconds = time.perf_counter() - started
+    return {
+        "chunks": len(texts),
+        "seconds": round(seconds, 1),
+        "chunks_per_s": round(len(texts) / seconds, 1),
+        "backend": getattr(embedder, "backend", "torch"),
+        "batch_size": embedder.batch_size,
+    }
+
+
+class _SeededVectors:
+    """The real embedder's tokenizer and limits, with seeded random unit vectors instead of
+    its encodings (see step 4 of the module docstring)."""
+
+    def __init__(self, embedder: Any, seed: int) -> None:
+        import numpy as np
+
+        self._embedder = embedder
+        self._rng = np.random.default_rng(seed)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._embedder, name)
+
+    def embed(self, texts: list[str], **_: Any) -> list[list[float]]:
+        import numpy as np
+
+        rows = self._rng.normal(size=(len(texts), self._embedder.dimension)).astype(np.float32)
+        rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+        return [row.tolist() for row in rows]
+
+
+def rerun_at(documents: int, seed: int) -> dict[str, Any]:
+    from assistant.embeddings import Embedder
+    from assistant.indexing import sync_corpus
+    from assistant.store import open_store
+
+    corpus = WORK / f"index-corpus-{documents}-s{seed}"
+    chroma = WORK / f"index-store-{documents}-s{seed}"
+    _log(f"writing {documents} documents into {corpus}")
+    write_corpus(corpus, documents=documents, seed=seed)
+    if chroma.exists():
+        shutil.rmtree(chroma)
+    settings = settings_for(corpus, chroma)
+    embedder = Embedder.from_settings(settings.embedding)
+    store = open_store(settings, embedder.model_id, embedder.dimension)
+    _log("filling the store (seeded vectors)")
+    started = time.perf_counter()
+    report = sync_corpus(
+        corpus,
+        store,
+        _SeededVectors(embedder, seed),  # type: ignore[arg-type]
+        settings.chunking,
+        write_batch=settings.index.write_batch,
+    )
+    fill = time.perf_counter() - started
+    _log(f"filled: {report.chunks_total} chunks in {fill:.0f} s; timing the unchanged re-run")
+    runs = [run_index_py(corpus, chroma) for _ in range(3)]
+    return {
+        "documents": documents,
+        "chunks": report.chunks_total,
+        "rerun_s": round(min(runs), 2),
+        "rerun_runs_s": [round(r, 2) for r in runs],
+    }
+
+
+def profile(corpus: Path, documents: int) -> list[str]:
+    """The top of a pyinstrument profile of indexing the first `documents` documents."""
+    from pyinstrument import Profiler
+
+    from assistant.embeddings import Embedder
+    from assistant.indexing import sync_corpus
+    from assistant.store import open_store
+
+    subset = WORK / f"index-profile-{documents}"
+    chroma = WORK / f"index-profile-store-{documents}"
+    for old in (subset, chroma):
+        if old.exists():
+            shutil.rmtree(old)
+    subset.mkdir(parents=True)
+    for path in sorted(corpus.rglob("*.txt"))[:documents]:
+        shutil.copy(path, subset / path.name)
+    settings = settings_for(subset, chroma)
+    embedder = Embedder.from_settings(settings.embedding)
+    store = open_store(settings, embedder.model_id, embedder.dimension)
+    profiler = Profiler(interval=0.01)
+    profiler.start()
+    sync_corpus(subset, store, embedder, settings.chunking, write_batch=settings.index.write_batch)
+    profiler.stop()
+    text = profiler.output_text(unicode=False, color=False, show_all=False)
+    return [line.rstrip() for line in text.splitlines() if line.strip()][:60]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=2000)
+    parser.add_argument("--rerun-documents", type=int, default=0)
+    parser.add_argument("--profile-documents", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--rerun-only", action="store_true", help="only step 4 (needs --rerun-documents)"
+    )
+    args = parser.parse_args()
+
+    figures: dict[str, Any] = {}
+    notes: list[str] = []
+    if args.rerun_only:
+        figures["rerun_unchanged_large"] = rerun_at(args.rerun_documents, args.seed)
+        print(write_result("indexing-rerun", figures, notes))
+        return 0
+    corpus = WORK / f"index-corpus-{args.documents}-s{args.seed}"
+    chroma = WORK / f"index-store-{args.documents}-s{args.seed}-full"
+    _log(f"writing {args.documents} documents into {corpus}")
+    figures["corpus"] = write_corpus(corpus, documents=args.documents, seed=args.seed)
+    if chroma.exists():
+        shutil.rmtree(chroma)
+    load = os.getloadavg()[0]
+    _log("timing index.py")
+    index_s = run_index_py(corpus, chroma)
+    _log(f"index.py took {index_s:.0f} s; timing the raw encode of the same chunks")
+    raw = raw_encode(corpus, chroma)
+    chunks = raw["chunks"]
+    figures["index_py"] = {
+        "documents": args.documents,
+        "chunks": chunks,
+        "seconds": round(index_s, 1),
+        "chunks_per_s": round(chunks / index_s, 1),
+    }
+    figures["raw_encode"] = raw
+    figures["index_share_of_raw"] = round(chunks / index_s / raw["chunks_per_s"], 3)
+    figures["load_average_at_start"] = round(load, 2)
+    figures["load_average_at_end"] = round(os.getloadavg()[0], 2)
+    _log(f"ratio {figures['index_share_of_raw']:.2f}; timing the unchanged re-run")
+    figures["rerun_unchanged"] = {
+        "documents": args.documents,
+        "seconds": round(min(run_index_py(corpus, chroma) for _ in range(3)), 2),
+    }
+    if args.rerun_documents:
+        figures["rerun_unchanged_large"] = rerun_at(args.rerun_documents, args.seed)
+    if args.profile_documents:
+        notes.append(f"pyinstrument profile of indexing {args.profile_documents} documents:")
+        notes.extend(f"`{line}`" for line in profile(corpus, args.profile_documents))
+    path = write_result("indexing", figures, notes)
+    _log(f"wrote {path}")
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

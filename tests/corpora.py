@@ -1,0 +1,62 @@
+"""Small generated corpora whose documents span several store batches (crash and lock tests).
+
+Each document is a few dozen distinct sentences; with 32-token chunks and a write batch of 4
+every document takes several store writes, so a crash can land between any two of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from assistant.config import ChunkingSettings
+
+SMALL_CHUNKS = ChunkingSettings(max_tokens=32, overlap_sentences=0)
+SMALL_BATCH = 4
+_TOPICS = ("cell culture", "pharmacology", "clinical trials", "genetics", "epidemiology", "surgery")
+_PLACES = ("Bishkek", "Almaty", "Astana", "Kazan", "Urumqi", "Osh", "Tomsk")
+
+
+def article(number: int, *, version: int = 1, sentences: int = 18) -> str:
+    """A deterministic article; another `version` changes every sentence (and its length)."""
+    topic = _TOPICS[number % len(_TOPICS)]
+    lines = [f"# Report {number} on {topic}, edition {version}", ""]
+    for s in range(sentences + version - 1):
+        place = _PLACES[(number + s) % len(_PLACES)]
+        lines.append(
+            f"In {place} the group {number}-{s} of edition {version} studied {topic} with "
+            f"{s + 3} partner laboratories and {number + s * 7} volunteers."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_corpus(root: Path, documents: dict[int, int]) -> Path:
+    """Write `documents` {number: version} as news/report-<number>.md under `root`; files of
+    numbers not listed are deleted."""
+    news = root / "news"
+    news.mkdir(parents=True, exist_ok=True)
+    wanted = {news / f"report-{n}.md": version for n, version in documents.items()}
+    for path in news.glob("report-*.md"):
+        if path not in wanted:
+            path.unlink()
+    for path, version in wanted.items():
+        number = int(path.stem.split("-")[1])
+        text = article(number, version=version)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+    return root
+
+
+class Remembering:
+    """The real embedder, remembering vectors across the repeated runs of one test (the
+    same texts are indexed again at every crash point; the model gives the same vectors)."""
+
+    def __init__(self, embedder: Any) -> None:
+        self._embedder = embedder
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._embedder, name)
+
+    def embed(self, texts: Any, *, show_progress: bool = False, cache: bool = True) -> Any:
+        del cache
+        return self._embedder.embed(texts, show_progress=show_progress, cache=True)
