@@ -61,7 +61,9 @@ def test_local_backend_streams_text(local_backend):
 
 def test_missing_gguf_is_a_clear_error(tmp_path):
     with pytest.raises(ModelError, match="ASSISTANT_LLM_MODEL_PATH"):
-        load_chat_backend(LLMSettings(model_path=str(tmp_path / "none.gguf")), threads=1)
+        load_chat_backend(
+            LLMSettings(backend="local", model_path=str(tmp_path / "none.gguf")), threads=1
+        )
 
 
 def test_extractive_backend_has_no_model():
