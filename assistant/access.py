@@ -132,8 +132,10 @@ class LoginGuard:
     def attempt(self, address: str) -> float:
         """Seconds this address must still wait (the attempt is refused); 0.0 when it may try,
         in which case the attempt is already counted as a failure until `succeeded` clears it."""
-        now = self._clock()
         with self._db.transaction() as conn:
+            # Read the clock inside the transaction: a writer that queued before us must not
+            # have a later timestamp than ours.
+            now = self._clock()
             wait = self._wait(conn, address, now)
             if wait > 0:
                 log.warning("staff login refused for %s: locked for %.0f s more", address, wait)

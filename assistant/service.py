@@ -16,13 +16,14 @@ from pathlib import Path
 
 from assistant import consistency, indexing, loaders
 from assistant.answering import Answerer, claims
+from assistant.answering.questions import split_question
 from assistant.config import Settings, load_settings
 from assistant.embeddings import Embedder
 from assistant.errors import InputError
 from assistant.llm import ChatBackend, load_chat_backend
 from assistant.loaders.files import resolve_in_corpus
 from assistant.locking import index_lock
-from assistant.retrieval import HybridRetriever, split_question
+from assistant.retrieval import HybridRetriever
 from assistant.retrieval.crosslingual import CrossLingualScorer
 from assistant.store import VectorStore, open_store
 from assistant.types import (

@@ -152,7 +152,7 @@ class Citation(_Frozen):
     quote: str = Field(description="Verbatim sentence(s) of the chunk.")
 
 
-SentenceOrigin = Literal["generated", "evidence", "refusal"]
+SentenceOrigin = Literal["generated", "evidence", "built", "assistant", "refusal"]
 
 
 class AnswerSentence(_Frozen):
@@ -162,8 +162,10 @@ class AnswerSentence(_Frozen):
     citations: tuple[int, ...] = ()
     verified: bool = Field(description="True when checked against the quotes it cites.")
     origin: SentenceOrigin = Field(
-        description="'generated' by the model and verified, 'evidence' quoted verbatim as a "
-        "fallback, or 'refusal'."
+        description="'generated' by the model and verified, 'evidence' quoted verbatim, "
+        "'built' from the evidence's own words (a lead sentence) and verified, 'assistant' "
+        "for the assistant's own words that state no fact (labels, the scope reply), or "
+        "'refusal'."
     )
 
 

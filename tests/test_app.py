@@ -570,20 +570,28 @@ def test_many_parallel_sessions_guessing_the_staff_password_are_locked_out(
     for at in sessions:
         at.text_input(key="staff_password").set_value("guess")
     barrier = threading.Barrier(len(sessions))
+    crashed: list[BaseException] = []
 
     def guess(at: AppTest) -> None:
         barrier.wait()
-        next(b for b in at.button if b.label == "Unlock").click().run()
+        try:
+            next(b for b in at.button if b.label == "Unlock").click().run()
+        except BaseException as exc:  # reported below with the messages
+            crashed.append(exc)
 
     threads = [threading.Thread(target=guess, args=(at,)) for at in sessions]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert not crashed, f"a session's run failed: {crashed}"
     messages = [" ".join(e.value for e in at.error) for at in sessions]
+    details = [
+        (m, [str(x.value) for x in at.exception]) for m, at in zip(messages, sessions, strict=True)
+    ]
     wrong = sum("not right" in m for m in messages)
     locked = sum("Too many wrong passwords" in m for m in messages)
-    assert (wrong, locked) == (3, 5), f"3 guesses are judged, 5 refused unheard: {messages}"
+    assert (wrong, locked) == (3, 5), f"3 guesses are judged, 5 refused unheard: {details}"
 
     late = _unlock(_staff(AppTest.from_file(APP, default_timeout=TIMEOUT).run()), PASSWORD)
     assert any("Too many wrong passwords" in e.value for e in late.error), (

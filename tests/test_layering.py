@@ -23,7 +23,7 @@ PURE = {
     "answering/questions",
     "retrieval/filters",
     "retrieval/fusion",
-    "retrieval/rewriting",
+    "answering/wording",
     "text",
 }
 

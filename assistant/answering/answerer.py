@@ -15,40 +15,48 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
+import numpy as np
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from assistant import citations
-from assistant.answering import prompts
+from assistant.answering import compose, prompts
 from assistant.answering.evidence import (
     Evidence,
+    VectorCache,
+    candidates_of,
     choose_evidence,
     gather_evidence,
-    is_answerable,
     rerank,
 )
+from assistant.answering.questions import (
+    Reading,
+    asks_for_latest,
+    is_small_talk,
+    key_terms,
+    proper_names,
+    split_question,
+    standalone_question,
+)
+from assistant.answering.scorer import Scorer, load_scorer
 from assistant.answering.verification import check_sentence
 from assistant.config import Settings
 from assistant.embeddings import Embedder
 from assistant.llm import ChatBackend
-from assistant.retrieval import (
-    ChunkFilter,
-    HybridRetriever,
-    asks_for_latest,
-    split_question,
-    standalone_question,
-)
-from assistant.text import normalize, split_sentences
+from assistant.retrieval import ChunkFilter, HybridRetriever
+from assistant.text import normalize, split_sentences, terms
 from assistant.types import (
     Answer,
     AnswerEvent,
     AnswerSentence,
     ChatTurn,
+    Chunk,
     Citation,
     RetrievedChunk,
     SentenceEvent,
+    SentenceOrigin,
     StatusEvent,
     StreamEvent,
     Timings,
@@ -57,6 +65,38 @@ from assistant.types import (
 log = logging.getLogger(__name__)
 
 _MAX_UNSUPPORTED_IN_A_ROW = 2
+# How many of the best sentences are searched for the list a list question asks for.
+_LIST_SEARCH = 5
+# How each composed part is recorded: built sentences and quotes are claims that are checked;
+# labels, the scope reply and refusals are the assistant's own words and state no fact.
+_ORIGINS: dict[str, SentenceOrigin] = {
+    "lead": "built",
+    "quote": "evidence",
+    "item": "evidence",
+    "label": "assistant",
+    "example": "assistant",
+    "refusal": "refusal",
+}
+
+
+def _in_reading_order(chosen: Sequence[Evidence]) -> list[Evidence]:
+    """Sentences of one document keep the document's order, so list items read in sequence;
+    documents come in the order of their best sentence."""
+    first_seen: dict[str, int] = {}
+    for i, e in enumerate(chosen):
+        first_seen.setdefault(e.chunk.doc_id, i)
+    return sorted(chosen, key=lambda e: (first_seen[e.chunk.doc_id], e.chunk.start + e.span.start))
+
+
+def _with_topic(reading: Reading, query: str, history: Sequence[ChatTurn]) -> Reading:
+    """A follow-up ("When was it founded?") is about the previous question's subject: its
+    names (or, without names, its key terms) join the terms the evidence must cover."""
+    if query == reading.question or not history:
+        return reading
+    last_user = next((t.content for t in reversed(history) if t.role == "user"), "")
+    topic = proper_names(last_user) or tuple(key_terms(last_user))
+    extra = tuple(t for t in topic if t not in reading.terms)
+    return replace(reading, terms=reading.terms + extra)
 
 
 @dataclass(frozen=True)
@@ -103,6 +143,10 @@ class _Selection:
 
     retrieved: list[RetrievedChunk]
     chosen: list[Evidence]
+    evidence: list[Evidence]  # every candidate, best first (the nearest, for a refusal)
+    answerable: bool
+    answerability: float = 0.0
+    set_values: np.ndarray | None = None  # of the most answerable part (for calibration)
 
 
 class Answerer:
@@ -114,46 +158,48 @@ class Answerer:
         retriever: HybridRetriever,
         embedder: Embedder,
         backend: ChatBackend | None,
+        scorer: Scorer | None = None,
     ) -> None:
         self.settings = settings
         self.retriever = retriever
         self.embedder = embedder
         self.backend = backend
+        self.scorer = scorer or load_scorer()
+        self.vectors = VectorCache(embedder.embed)
 
     def stream(self, question: str, history: Sequence[ChatTurn]) -> Iterator[StreamEvent]:
         started = time.perf_counter()
         yield StatusEvent(stage="retrieving")
+        reading = Reading.of(question)
         query = standalone_question(question, history)
-        selection = self._select(question, query)
+        if is_small_talk(reading, self._known):
+            yield from self._said(
+                _Asked(question, query, ()), compose.scope_reply(reading.language), started
+            )
+            return
+        selection = self._select(question, query, reading, history)
         retrieve_ms = (time.perf_counter() - started) * 1000
         base = _Asked(question, query, tuple(selection.retrieved))
 
-        if not selection.chosen:
-            refusal = AnswerSentence(text=prompts.REFUSAL, verified=True, origin="refusal")
-            yield SentenceEvent(sentence=refusal, text=refusal.text)
-            elapsed = (time.perf_counter() - started) * 1000
-            yield AnswerEvent(
-                answer=self._answer(
-                    base,
-                    [refusal],
-                    [],
-                    refused=True,
-                    timings=Timings(
-                        retrieve_ms=retrieve_ms, total_ms=elapsed, first_token_ms=elapsed
-                    ),
-                )
-            )
+        if not selection.answerable:
+            parts = compose.refusal(reading, selection.evidence)
+            yield from self._said(base, parts, started, refused=True, retrieve_ms=retrieve_ms)
             return
 
         chosen = selection.chosen
+        if not self.backend:
+            yield StatusEvent(stage="quoting")
+            parts = self._plan(reading, selection)
+            yield from self._said(base, parts, started, retrieve_ms=retrieve_ms)
+            return
+
         passages = [Passage(n=i + 1, evidence=e) for i, e in enumerate(chosen)]
-        yield StatusEvent(stage="generating" if self.backend else "quoting")
+        yield StatusEvent(stage="generating")
         generate_started = time.perf_counter()
         first_token_ms: float | None = None
         shown: list[tuple[AnswerSentence, list[Passage]]] = []
         mapping: dict[int, int] = {}
-        sentences = self._generated(question, passages) if self.backend else iter(())
-        for sentence, cited in sentences:
+        for sentence, cited in self._generated(question, passages):
             shown.append((sentence, cited))
             if first_token_ms is None:
                 first_token_ms = (time.perf_counter() - started) * 1000
@@ -195,9 +241,138 @@ class Answerer:
             )
         )
 
-    def _select(self, question: str, query: str) -> _Selection:
-        """Retrieve, gather evidence and choose what to cite, one part of the question at a
-        time when it asks two things ("Which conference ..., and what did they sign?")."""
+    def _document(self, doc_id: str) -> list[Chunk]:
+        """Every chunk of one document, from the store's contents (for a list that runs on)."""
+        return [c for c in self.retriever.lexical_index().chunks if c.doc_id == doc_id]
+
+    def _known(self, term: str) -> bool:
+        """Whether the indexed sources use a term at all (an unseen term has the top IDF)."""
+        index = self.retriever.lexical_index()
+        return index.idf(term) < index.idf("\x00")
+
+    def _plan(self, reading: Reading, selection: _Selection) -> list[compose.Part]:
+        """The extractive answer: a lead sentence naming the thing asked for, then the
+        supporting quotes; the whole list for a list question; each report's claim side by
+        side for a comparison."""
+        chosen = selection.chosen
+        best = chosen[0]
+        if reading.wants_list:
+            # The list may hang off another of the best sentences than the very best.
+            items: list[Evidence] = []
+            for candidate in [*chosen, *selection.evidence[:_LIST_SEARCH]]:
+                items = compose.list_items(
+                    candidate, selection.evidence, self._document(candidate.chunk.doc_id)
+                )
+                if items:
+                    best = candidate
+                    break
+            if items:
+                lead = [e for e in chosen if e.chunk.doc_id == best.chunk.doc_id][:1]
+                intro = self._intro_of(best, items)
+                head = [compose.Part(intro.text, (intro,), "quote")] if intro else []
+                if not head and lead and lead[0] not in items:
+                    head = [compose.Part(lead[0].text, (lead[0],), "quote")]
+                return head + [compose.Part(e.text, (e,), "item") for e in items]
+        if reading.compares:
+            side_by_side = compose.comparison(reading, chosen, selection.evidence)
+            if side_by_side:
+                return side_by_side
+        parts: list[compose.Part] = []
+        lead_part = compose.lead_sentence(reading, chosen, selection.evidence)
+        if lead_part is not None and self._supported(lead_part):
+            parts.append(lead_part)
+        limit = self.settings.answer.max_sentences
+        return (
+            parts + [compose.Part(e.text, (e,), "quote") for e in _in_reading_order(chosen)][:limit]
+        )
+
+    @staticmethod
+    def _intro_of(best: Evidence, items: Sequence[Evidence]) -> Evidence | None:
+        """The sentence that introduces a list ("The tasks are the following:"), if any."""
+        first = items[0]
+        if first.index == 0:
+            return None
+        spans = split_sentences(first.chunk.text)
+        span = spans[first.index - 1]
+        if not span.text.rstrip().endswith(":"):
+            return None
+        return Evidence(
+            chunk=first.chunk, span=span, rank=best.rank, score=best.score, index=first.index - 1
+        )
+
+    def _supported(self, part: compose.Part) -> bool:
+        return check_sentence(part.text, [e.text for e in part.evidence], self.embedder).supported
+
+    def _said(
+        self,
+        base: _Asked,
+        parts: Sequence[compose.Part],
+        started: float,
+        *,
+        refused: bool = False,
+        retrieve_ms: float = 0.0,
+    ) -> Iterator[StreamEvent]:
+        """Stream composed parts as sentences, numbering the evidence they cite in order."""
+        numbers: dict[int, int] = {}
+        passages: list[Passage] = []
+        sentences: list[AnswerSentence] = []
+        pieces: list[str] = []
+        first_ms: float | None = None
+        parts_kinds: list[str] = []
+        for part in parts:
+            cited: list[int] = []
+            for e in part.evidence:
+                key = id(e)
+                if key not in numbers:
+                    numbers[key] = len(numbers) + 1
+                    passages.append(Passage(n=numbers[key], evidence=e))
+                cited.append(numbers[key])
+            sentence = AnswerSentence(
+                text=part.text,
+                citations=tuple(cited),
+                verified=True,
+                origin=_ORIGINS[part.kind],
+            )
+            shown = citations.with_markers(part.text, cited)
+            if part.kind in ("item", "example"):
+                bullet = "" if compose.is_list_item(part.text) else "- "
+                text = f"\n{bullet}{shown}" if pieces else f"{bullet}{shown}"
+            elif parts_kinds and parts_kinds[-1] in ("item", "example"):
+                text = f"\n\n{shown}"
+            else:
+                text = f" {shown}" if pieces else shown
+            pieces.append(text)
+            sentences.append(sentence)
+            parts_kinds.append(part.kind)
+            if first_ms is None:
+                first_ms = (time.perf_counter() - started) * 1000
+            yield SentenceEvent(sentence=sentence, text=text)
+        now = time.perf_counter()
+        final_citations = [p.citation(p.n) for p in passages]
+        yield AnswerEvent(
+            answer=Answer(
+                question=base.question,
+                standalone_question=base.standalone_question,
+                text="".join(pieces),
+                refused=refused,
+                sentences=tuple(sentences),
+                citations=tuple(final_citations),
+                retrieved=base.retrieved,
+                timings=Timings(
+                    retrieve_ms=retrieve_ms or (now - started) * 1000,
+                    generate_ms=0.0,
+                    total_ms=(now - started) * 1000,
+                    first_token_ms=first_ms,
+                ),
+                backend=self.backend.name if self.backend else "extractive",
+            )
+        )
+
+    def _select(
+        self, question: str, query: str, reading: Reading, history: Sequence[ChatTurn]
+    ) -> _Selection:
+        """Retrieve, score the evidence and choose what to cite, one part of the question at
+        a time when it asks two things ("Which meeting ..., and what did they sign?")."""
         top_k = self.settings.retrieval.top_k
         limit = self.settings.answer.max_passages
         if asks_for_latest(question):
@@ -215,14 +390,33 @@ class Answerer:
         idf = self.retriever.lexical_index().idf
         all_evidence: list[Evidence] = []
         per_part: list[list[Evidence]] = []
+        answerable = False
+        probability = 0.0
+        values: np.ndarray | None = None
         for part in parts:
+            part_reading = reading if len(parts) == 1 else Reading.of(part)
+            part_reading = _with_topic(part_reading, query, history)
             part_query = query if len(parts) == 1 else f"{part} ({query})"
-            evidence = gather_evidence(
-                part, part_query, candidates, embed=self.embedder.embed, idf=idf
+            scored = gather_evidence(
+                part_reading,
+                part_query,
+                candidates,
+                vectors=self.vectors,
+                idf=idf,
+                scorer=self.scorer,
+                known=self._known,
             )
-            all_evidence.extend(evidence)
-            if is_answerable(evidence, part):
-                per_part.append(choose_evidence(evidence, limit))
+            all_evidence.extend(scored.evidence)
+            if values is None or scored.answerability > probability:
+                values = scored.set_values
+            probability = max(probability, scored.answerability)
+            if scored.answerable:
+                answerable = True
+                per_part.append(
+                    choose_evidence(
+                        scored.evidence, limit, self.scorer.gap, spread=reading.compares
+                    )
+                )
         all_evidence.sort(key=lambda e: -e.score)
         chosen: list[Evidence] = []
         # Round-robin, so that every answerable part gets its best sentence first.
@@ -234,10 +428,17 @@ class Answerer:
                     and picks[rank].text not in {c.text for c in chosen}
                 ):
                     chosen.append(picks[rank])
-        return _Selection(rerank(candidates, all_evidence)[:top_k], chosen)
+        return _Selection(
+            rerank(candidates, all_evidence)[:top_k],
+            chosen,
+            all_evidence,
+            answerable and bool(chosen),
+            probability,
+            values,
+        )
 
     def _latest(self, query: str) -> _Selection:
-        """For "what is the latest news ...": the best sentence of each of the newest news
+        """For "what is the latest news ...": the opening sentence of each of the newest news
         documents among those retrieved, newest first (dates are stored, so they sort)."""
         top_k = self.settings.retrieval.top_k
         hits = self.retriever.retrieve(query, k=top_k * 4, where=ChunkFilter(kind="news"))
@@ -245,9 +446,8 @@ class Answerer:
             (h for h in hits if h.chunk.date), key=lambda h: h.chunk.date or date.min, reverse=True
         )
         if not dated:
-            return _Selection(hits[:top_k], [])
+            return _Selection(hits[:top_k], [], [], False)
         chosen: list[Evidence] = []
-        idf = self.retriever.lexical_index().idf
         for hit in dated:
             if len(chosen) >= min(3, self.settings.answer.max_passages):
                 break
@@ -255,14 +455,12 @@ class Answerer:
                 continue
             # A news item is told by its headline and lead, at the start of the document.
             opening = self.retriever.opening_chunk(hit.chunk.doc_id) or hit.chunk
-            title = opening.title
-            lead = [RetrievedChunk(chunk=opening, score=hit.score)]
-            own = gather_evidence(
-                title, title, lead, embed=self.embedder.embed, idf=idf, headings=True
-            )
-            if own:
-                chosen.append(own[0])
-        return _Selection(dated[:top_k], chosen)
+            lead = candidates_of([RetrievedChunk(chunk=opening, score=hit.score)], headings=True)
+            if lead:
+                # The headline: the opening line that says most of what the title says.
+                title = set(terms(opening.title))
+                chosen.append(max(lead, key=lambda pair: len(title & set(terms(pair[0].text))))[0])
+        return _Selection(dated[:top_k], chosen, chosen, bool(chosen), 1.0 if chosen else 0.0)
 
     def _event(
         self,

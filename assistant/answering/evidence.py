@@ -1,38 +1,43 @@
-"""Evidence selection and the answerability decision.
+"""Evidence: the candidate sentences of the retrieved chunks, scored, and the decision to answer.
 
-Retrieval returns chunks; an answer needs sentences. Every sentence of the retrieved chunks
-is scored against the question by meaning (MiniLM cosine) and by how much of the question's
-weighted key terms it covers. Similarity alone cannot tell "What is CPMR's phone number?"
-from a real question (it scores just as high), so the decision to answer asks more specific
-things of the best evidence (see assistant/questions.py for how a question is read):
-
-- does it hold the *kind* of thing asked for (a date for "when", a number for "how many",
-  an e-mail address for "e-mail", a name for "who is the ..."), and the thing counted or held;
-- does it cover the question's key terms, each weighted by rarity (IDF), so the one rare
-  word that makes the question unanswerable ("beds", "e-mail", "rector") decides the matter.
+Retrieval returns chunks; an answer needs sentences. Every admissible sentence of the
+retrieved chunks becomes a `Candidate`, described by the general features of
+`assistant.answering.features` and scored by the fitted ranker of `scorer`; the answerability
+model then judges the best of them as a set. One method for every question: no rule here
+knows what any particular question is about.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from assistant.answering.questions import (
-    TYPE_CHECKS,
-    AnswerType,
-    QuestionProfile,
-    acronym_expansions,
-    key_terms,
-    names_next_to,
-)
+from assistant.answering.features import Candidate, candidate_features, is_heading
+from assistant.answering.questions import Reading
+from assistant.answering.scorer import Scorer
 from assistant.injection import addresses_ai
-from assistant.text import Span, is_latin, split_sentences, terms, words
+from assistant.text import Span, is_latin, split_sentences, words
 from assistant.types import Chunk, RetrievedChunk
+
+Embed = Callable[[Sequence[str]], list[list[float]]]
+_MIN_WORDS = 3
+# A chunk that is not its document's first is some way into the document: its sentences'
+# positions start here (the exact offset is not known from the chunk alone).
+_LATER_CHUNK_POSITION = 8
+
+
+def admissible(sentence: str) -> bool:
+    """Whether a sentence may serve as evidence at all.
+
+    This is the one place for filters on what a source sentence may be used for. Text that
+    addresses an AI system rather than a reader is data, never evidence, even when it reached
+    the index (an index built by an older cleaner, a new disguise in a long line).
+    """
+    return len(words(sentence)) >= _MIN_WORDS and not addresses_ai(sentence)
 
 
 @dataclass(frozen=True)
@@ -42,211 +47,152 @@ class Evidence:
     chunk: Chunk
     span: Span
     rank: int
-    similarity: float
-    coverage: float
-    type_ok: bool
-    focus_ok: bool = True
-    rest_coverage: float = 1.0
-    typed: bool = False
-    names_ok: bool = True
+    score: float
+    index: int  # the sentence's index within its chunk
 
     @property
     def text(self) -> str:
         return self.span.text
 
-    @property
-    def score(self) -> float:
-        # Meaning and key-term coverage count equally; holding the kind of thing asked for
-        # (a number for "how many") counts too; the retrieval rank breaks near-ties.
-        bonus = _TYPE_BONUS if self.typed and self.type_ok else 0.0
-        return self.similarity + self.coverage + bonus + 0.02 / (1 + self.rank)
 
-    @property
-    def qualifies(self) -> bool:
-        """Holds the kind of thing asked for, about the thing asked about."""
-        return (
-            self.type_ok
-            and self.focus_ok
-            and self.names_ok
-            and self.rest_coverage >= _MIN_REST_COVERAGE
-        )
+@dataclass(frozen=True)
+class Scored:
+    """Every candidate of one question, best first, and the verdict on the set."""
+
+    evidence: list[Evidence]
+    answerability: float
+    answerable: bool
+    set_values: np.ndarray | None = None  # the answerability model's input (for calibration)
+    rows: np.ndarray | None = None  # candidate features, in `evidence` order (for fitting)
 
 
-# A sentence that mentions the focus ("rector") must also be about the question's subject
-# ("Ala-Too International University"): at least this share of the other weighted terms.
-_MIN_REST_COVERAGE = 0.4
-# Below both of these, nothing retrieved is about the question at all ("weather on Mars").
-_OFF_TOPIC_COVERAGE = 0.2
-_OFF_TOPIC_SIMILARITY = 0.45
-_CONTEXT_CREDIT = 0.5
-# "The mandate of the Centre shall be the following" introduces evidence but states none.
-_LEAD_IN_RE = re.compile(r"(:|\bthe following|\bas follows)\s*$", re.IGNORECASE)
-_TYPE_BONUS = 0.3
-_MAX_HEADING_WORDS = 14
+class VectorCache:
+    """Sentence and title vectors by text, so a chunk's sentences are embedded once."""
+
+    def __init__(self, embed: Embed, size: int = 20_000) -> None:
+        self._embed = embed
+        self._size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            fresh = np.asarray(self._embed(missing), dtype=np.float64)
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    self._vectors[text] = vector
+                while len(self._vectors) > self._size:
+                    self._vectors.popitem(last=False)
+        with self._lock:
+            found = [self._vectors.get(t) for t in texts]
+        if any(v is None for v in found):  # evicted meanwhile by another thread
+            return np.asarray(self._embed(list(texts)), dtype=np.float64)
+        return np.asarray(found)
 
 
-def _is_heading(sentence: str) -> bool:
-    """A short line with no closing punctuation: a heading, label or headline."""
-    short = len(words(sentence)) <= _MAX_HEADING_WORDS
-    return short and not re.search(r"[.!?;:…\"”»]$", sentence)
+def candidates_of(
+    retrieved: Sequence[RetrievedChunk], *, headings: bool = False
+) -> list[tuple[Evidence, Candidate]]:
+    """Every distinct admissible sentence of the retrieved chunks, in retrieval order.
 
-
-@lru_cache(maxsize=200_000)
-def _near(term: str, other: str) -> float:
-    """How closely two different stems match by spelling: 0.8 for a typo or variant
-    ('computr'/'comput', 'centre'/'center'), 0.7 when one holds most of the other
-    ('comput'/'supercomput', a transliterated 'departament'/'depart'), else 0."""
-    if len(term) < 4 or len(other) < 4:
-        return 0.0
-    matcher = difflib.SequenceMatcher(None, term, other, autojunk=False)
-    if abs(len(other) - len(term)) <= 2 and term[:2] == other[:2] and matcher.ratio() >= 0.8:
-        return 0.8
-    shorter = min(len(term), len(other))
-    longest = matcher.find_longest_match(0, len(term), 0, len(other)).size
-    return 0.7 if longest >= 5 and longest >= 0.75 * shorter else 0.0
-
-
-def _term_match(term: str, pool: set[str]) -> float:
-    """1 for an exact stem match, less for a near spelling (see `_near`)."""
-    if term in pool:
-        return 1.0
-    return max((_near(term, other) for other in pool), default=0.0)
-
-
-def coverage(
-    question_terms: Sequence[str],
-    sentence_terms: set[str],
-    context_terms: set[str],
-    idf: Callable[[str], float],
-) -> float:
-    """IDF-weighted share of the question's terms found in the sentence (or its document's
-    title: full weight) or elsewhere in its chunk (half weight: nearby, but maybe about
-    something else)."""
-    if not question_terms:
-        return 0.0
-    total = found = 0.0
-    for term in question_terms:
-        weight = idf(term)
-        total += weight
-        found += weight * max(
-            _term_match(term, sentence_terms), _CONTEXT_CREDIT * _term_match(term, context_terms)
-        )
-    return found / total if total else 0.0
+    Headings, headlines and labels (short lines without closing punctuation) name a topic but
+    state nothing, so they are no candidates unless `headings` asks for them (the newest news
+    is told by its headline); they still count as a sentence's neighbours."""
+    out: list[tuple[Evidence, Candidate]] = []
+    seen: set[str] = set()
+    for rank, hit in enumerate(retrieved):
+        chunk = hit.chunk
+        spans = split_sentences(chunk.text)
+        offset = 0 if chunk.index == 0 else _LATER_CHUNK_POSITION
+        for i, span in enumerate(spans):
+            if span.text in seen or not admissible(span.text):
+                continue
+            if not headings and is_heading(span.text):
+                continue
+            seen.add(span.text)
+            evidence = Evidence(chunk=chunk, span=span, rank=rank, score=0.0, index=i)
+            out.append(
+                (
+                    evidence,
+                    Candidate(
+                        text=span.text,
+                        title=chunk.title,
+                        before=spans[i - 1].text if i else "",
+                        after=spans[i + 1].text if i + 1 < len(spans) else "",
+                        position=offset + i,
+                    ),
+                )
+            )
+    return out
 
 
 def gather_evidence(
-    question: str,
-    retrieval_query: str,
+    reading: Reading,
+    query: str,
     retrieved: Sequence[RetrievedChunk],
     *,
-    embed: Callable[[Sequence[str]], list[list[float]]],
+    vectors: VectorCache,
     idf: Callable[[str], float],
-    headings: bool = False,
-) -> list[Evidence]:
-    """Every distinct sentence of the retrieved chunks, scored, best first.
+    scorer: Scorer,
+    threshold: float | None = None,
+    known: Callable[[str], bool] | None = None,
+) -> Scored:
+    """Score every candidate sentence of `retrieved` for the question, best first.
 
-    `question` is what the user asked (its key terms are what must be covered);
-    `retrieval_query` is its standalone form (it carries the conversation's topic).
-    Headings and labels ("Centre for promotion of Medical Research (CPMR)") name a topic but
-    state nothing, so they are left out unless `headings` asks for them (news headlines).
+    `reading` is the question as asked (its terms must be covered); `query` is its
+    standalone form, which the meaning similarity compares against (it carries the topic of
+    a follow-up). A question the English embedding model cannot read (another script) is
+    scored by the ranker fitted without the similarity features.
     """
-    profile = QuestionProfile.of(question if is_latin(question) else retrieval_query)
-    profile = profile.with_rarest_focus(idf)
-    q_terms = list(profile.terms)
-    rest_terms = [t for t in q_terms if t != profile.focus]
-    context_only = set(key_terms(retrieval_query)) - set(q_terms)
-    question_words = set(words(question))
-    candidates: list[tuple[Chunk, Span, int]] = []
-    seen: set[str] = set()
-    for rank, hit in enumerate(retrieved):
-        for span in split_sentences(hit.chunk.text):
-            if span.text in seen or len(words(span.text)) < 3 or _LEAD_IN_RE.search(span.text):
-                continue
-            if not headings and _is_heading(span.text):
-                continue
-            # Text that addresses an AI system is never quoted, even if the cleaner let it
-            # through (an index built by an older cleaner, a new disguise in a long line).
-            if addresses_ai(span.text):
-                continue
-            seen.add(span.text)
-            candidates.append((hit.chunk, span, rank))
-    if not candidates:
-        return []
-    expansions = acronym_expansions(question, " ".join(hit.chunk.text for hit in retrieved))
-    # A name may be stated anywhere in the document (its headline, an earlier paragraph);
-    # the retrieved chunks of that document are what we have of it.
-    document_terms: dict[str, set[str]] = {}
-    for hit in retrieved:
-        pool = document_terms.setdefault(hit.chunk.doc_id, set(expansions))
-        pool |= set(terms(hit.chunk.embedding_text()))
-    vectors = np.asarray(
-        embed([retrieval_query] + [f"{c.title}: {s.text}" for c, s, _ in candidates])
+    pairs = candidates_of(retrieved)
+    if not pairs:
+        return Scored([], 0.0, False)
+    # A name the sources never use (anywhere, not only in what was retrieved) cannot be
+    # answered about: "Which university partnered with <a name found nowhere>?"
+    # Likewise a yes/no question about a thing the sources never mention cannot be confirmed
+    # ("Does the centre offer <a thing named nowhere>?").
+    rarest = reading.rarest(idf)
+    unknown_name = known is not None and (
+        any(not known(n) for n in reading.names)
+        or (reading.yes_no and rarest is not None and not known(rarest))
     )
-    similarities = vectors[1:] @ vectors[0]
-    if not is_latin(question):
-        # The English-only embedding model cannot compare a Russian question with English
-        # text; its similarities would only add noise to the term coverage.
-        similarities = np.zeros_like(similarities)
-    evidence: list[Evidence] = []
-    # Stemming a chunk's title and text once, not once for each of its sentences.
-    title_terms = {hit.chunk.chunk_id: set(terms(hit.chunk.title)) for hit in retrieved}
-    chunk_terms = {
-        hit.chunk.chunk_id: set(terms(hit.chunk.text)) | context_only for hit in retrieved
-    }
-    for (chunk, span, rank), sim in zip(candidates, similarities, strict=True):
-        sentence_terms = set(terms(span.text)) | title_terms[chunk.chunk_id]
-        sentence_terms |= {a for a, full in expansions.items() if full in span.text}
-        context_terms = chunk_terms[chunk.chunk_id]
-        focus_ok = profile.focus is None or _term_match(profile.focus, sentence_terms) > 0
-        names_ok = all(_term_match(n, document_terms[chunk.doc_id]) > 0 for n in profile.names)
-        type_ok = TYPE_CHECKS[profile.kind](span.text)
-        if type_ok and profile.kind is AnswerType.NAME and profile.named:
-            type_ok = (
-                expansions[profile.named] in span.text
-                if profile.named in expansions
-                else names_next_to(span.text, profile.named, question_words)
-            )
-        evidence.append(
-            Evidence(
-                chunk=chunk,
-                span=span,
-                rank=rank,
-                similarity=float(sim),
-                coverage=coverage(q_terms, sentence_terms, context_terms, idf),
-                type_ok=type_ok,
-                typed=profile.kind is not AnswerType.ANY,
-                focus_ok=focus_ok,
-                names_ok=names_ok,
-                rest_coverage=(
-                    coverage(rest_terms, sentence_terms, context_terms, idf)
-                    if profile.focus and rest_terms
-                    else 1.0
-                ),
-            )
+    cands = [c for _, c in pairs]
+    with_similarity = is_latin(reading.question)
+    if with_similarity:
+        titles = sorted({c.title for c in cands})
+        matrix = vectors([query, *titles, *(c.text for c in cands)])
+        q_vec = matrix[0]
+        title_sim = dict(zip(titles, matrix[1 : 1 + len(titles)] @ q_vec, strict=True))
+        similarities = matrix[1 + len(titles) :] @ q_vec
+        title_similarities = np.asarray([title_sim[c.title] for c in cands])
+    else:
+        similarities = title_similarities = np.zeros(len(cands))
+    rows = candidate_features(
+        reading,
+        cands,
+        similarities=similarities,
+        title_similarities=title_similarities,
+        idf=idf,
+    )
+    scores = scorer.rank_scores(rows, with_similarity=with_similarity)
+    values = scorer.set_values(rows, scores, with_similarity=with_similarity)
+    probability = scorer.answerability_of(values)
+    limit = scorer.threshold if threshold is None else threshold
+    order = np.argsort(-scores, kind="stable")
+    evidence = [
+        Evidence(
+            chunk=pairs[i][0].chunk,
+            span=pairs[i][0].span,
+            rank=pairs[i][0].rank,
+            score=float(scores[i]),
+            index=pairs[i][0].index,
         )
-    evidence.sort(key=lambda e: -e.score)
-    return evidence
-
-
-def is_answerable(evidence: Sequence[Evidence], question: str, depth: int = 8) -> bool:
-    """Whether the evidence can answer: some top sentence qualifies, and the evidence as a
-    whole is about the question at all.
-
-    A question in another script (Russian) is matched through its transliteration only, which
-    meets names, acronyms and numbers but not ordinary words, and the English-only embedding
-    model cannot judge it; there, one shared term must do.
-    """
-    top = evidence[:depth]
-    if not top:
-        return False
-    best_coverage = max(e.coverage for e in top)
-    if not is_latin(question):
-        return best_coverage > 0 and any(e.qualifies for e in top)
-    off_topic = (
-        best_coverage < _OFF_TOPIC_COVERAGE
-        and max(e.similarity for e in top) < _OFF_TOPIC_SIMILARITY
-    )
-    return not off_topic and any(e.qualifies for e in top)
+        for i in order
+    ]
+    answerable = probability >= limit and not unknown_name
+    return Scored(evidence, probability, answerable, values, rows[order])
 
 
 def rerank(
@@ -256,28 +202,46 @@ def rerank(
     similarity (a chunk is several sentences, and usually one of them answers)."""
     best: dict[str, float] = {}
     for e in evidence:
-        best[e.chunk.chunk_id] = max(best.get(e.chunk.chunk_id, -1.0), e.score)
+        best[e.chunk.chunk_id] = max(best.get(e.chunk.chunk_id, -np.inf), e.score)
     order = {hit.chunk.chunk_id: i for i, hit in enumerate(retrieved)}
     return sorted(
         retrieved,
-        key=lambda hit: (-best.get(hit.chunk.chunk_id, -1.0), order[hit.chunk.chunk_id]),
+        key=lambda hit: (-best.get(hit.chunk.chunk_id, -np.inf), order[hit.chunk.chunk_id]),
     )
 
 
-def choose_evidence(evidence: Sequence[Evidence], limit: int) -> list[Evidence]:
-    """The sentences to cite: the best qualifying sentence, then others nearly as good,
-    preferring sentences from documents not yet used (questions spanning two reports)."""
-    qualifying = [e for e in evidence if e.qualifies]
-    if not qualifying:
+def choose_evidence(
+    evidence: Sequence[Evidence], limit: int, gap: float, *, spread: bool = False
+) -> list[Evidence]:
+    """The sentences to cite: the best, then others scoring within `gap` (in logits) of it.
+    With `spread` (a comparison of two reports), the best sentence of the best other document
+    comes second, and each of the two documents may add one more sentence within `gap` of its
+    own best."""
+    if not evidence:
         return []
-    best = qualifying[0]
+    best = evidence[0]
     chosen = [best]
-    floor = best.score - 0.25
-    for e in qualifying[1:]:
+    if spread:
+        other = next((e for e in evidence[1:] if e.chunk.doc_id != best.chunk.doc_id), None)
+        if other is not None:
+            chosen.append(other)
+            for lead in (best, other):
+                extra = next(
+                    (
+                        e
+                        for e in evidence
+                        if e.chunk.doc_id == lead.chunk.doc_id
+                        and e not in chosen
+                        and e.score >= lead.score - gap
+                    ),
+                    None,
+                )
+                if extra is not None and len(chosen) < limit:
+                    chosen.append(extra)
+            return chosen
+    for e in evidence[1:]:
         if len(chosen) >= limit:
             break
-        if e.score >= floor or (
-            all(c.chunk.doc_id != e.chunk.doc_id for c in chosen) and e.score >= floor - 0.1
-        ):
+        if e not in chosen and e.score >= best.score - gap:
             chosen.append(e)
     return chosen

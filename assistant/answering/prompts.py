@@ -18,10 +18,3 @@ USER = "Passages:\n{passages}\n\nQuestion: {question}\nAnswer with [n] citations
 PASSAGE = "[{n}] ({source_label}) {text}"
 
 NOT_IN_SOURCES = "NOT IN SOURCES"
-
-REFUSAL = (
-    "I can't answer that from my sources. I can help with questions about the Centre for "
-    "Promotion of Medical Research (CPMR) at Ala-Too International University (its mission, "
-    "mandate and activities) and with news about medical-university partnerships in "
-    "Kazakhstan, Russia and China."
-)

@@ -1,129 +1,199 @@
-"""What a question asks for, read from its wording alone.
+"""Reading a question: its language, what kind of thing it asks for, its terms and parts.
 
-The answerability decision (assistant/evidence.py) needs more than similarity: the *kind* of
-thing asked for (a date for "when", a number for "how many", an e-mail address, a name), the
-thing counted or held ("how many <beds>", "who is the <rector>"), the question's content terms,
-and the acronyms it uses. This module extracts those; it knows nothing of the documents.
+Everything here is read from the wording alone, in general categories (a date, a number, a
+sum of money, a name, contact details, what an abbreviation stands for, a list, a comparison,
+small talk); nothing names a thing the documents or any question set mention. The answer
+stage (`evidence`, `compose`) turns these categories into features and answer shapes.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import Enum
 
-from assistant.text import STOPWORDS, is_latin, stem, terms, transliterate
+from assistant.text import STOPWORDS, is_latin, numbers, stem, terms, transliterate, words
+from assistant.types import ChatTurn
 
-# Words that frame a question rather than carry its content ("according to the article").
+
+class Asks(Enum):
+    """The kind of thing a question asks for, when its wording makes that plain."""
+
+    ANY = "any"
+    DATE = "date"
+    NUMBER = "number"
+    MONEY = "money"
+    NAME = "name"  # a person, an organisation or a place
+    CONTACT = "contact"
+    EXPANSION = "expansion"  # what an abbreviation stands for
+
+
+# Words that frame a question rather than carry its content ("according to the report").
 _FRAME_WORDS = frozenset(
     stem(w)
     for w in (
         "according article articles document documents text texts report reports reported "
-        "mention mentioned mentions say says said state states stated statement describe "
-        "described tell told know known information source sources per please many much kind "
-        "kinds type types sort name named called exactly actually also else "
+        "mention mentioned mentions say says said state states stated describe described tell "
+        "told know known information source sources please many much kind kinds type types "
+        "sort name names named called exactly actually also else list give help ask asked "
+        "answer answers question questions topic topics nice meet see later"
     ).split()
 )
-_MONTHS = (
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
-)
-_DATE_RE = re.compile(
-    rf"\b(1[89]\d\d|20\d\d)\b|\b({'|'.join(_MONTHS.split())})\b|\b\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}\b",
-    re.IGNORECASE,
-)
-_NUMBER_WORDS = (
-    "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty "
-    "fifty hundred hundreds thousand thousands million millions billion billions dozen dozens "
-    "several twice fivefold tenfold half"
-)
-_QUANTITY_RE = re.compile(rf"\d|\b({'|'.join(_NUMBER_WORDS.split())})\b", re.IGNORECASE)
-_MONEY_RE = re.compile(
-    r"[$€£¥₽₸]|\b(som|soms|usd|eur|euro|euros|dollars?|rubles?|roubles?|tenge|yuan|rmb|kgs)\b",
-    re.IGNORECASE,
-)
-_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-_PHONE_RE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
-_URL_RE = re.compile(r"https?://|www\.", re.IGNORECASE)
-_NAME_RE = re.compile(r"\b[A-Z][a-z]+(?:[\s.-]+[A-Z][\w.-]*)+|\b[A-Z]{2,}\b")
 
-
-class AnswerType(Enum):
-    """The kind of thing a question asks for, when the question makes it plain."""
-
-    ANY = "any"
-    DATE = "date"
-    QUANTITY = "quantity"
-    MONEY = "money"
-    EMAIL = "email"
-    PHONE = "phone"
-    URL = "url"
-    NAME = "name"
-
-
-_TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
-    (AnswerType.EMAIL, re.compile(r"\be-?mail", re.I)),
-    (AnswerType.PHONE, re.compile(r"\b(phone|telephone|fax|whatsapp)\b", re.I)),
-    (AnswerType.URL, re.compile(r"\b(website|web site|url|web page|homepage)\b", re.I)),
+# Question cues for each category: interrogatives and general category nouns only.
+_CUES: tuple[tuple[Asks, re.Pattern[str]], ...] = (
     (
-        AnswerType.MONEY,
+        Asks.EXPANSION,
         re.compile(
-            r"\bhow much (money|funding|does .* cost)|\b(cost|costs|price|fee|fees|tuition|"
-            r"salary|stipend)\b|\bworth\b",
+            r"\b(stand|stands) for\b|\babbreviat|\bacronym|\bfull (name|form)\b|"
+            r"\bwhat (is|are) (the )?(?-i:[A-Z]{2,})\s*[?.]?\s*$|"
+            r"\bwhat does (?-i:[A-Z]{2,}) mean\b|"
+            r"\bрасшифр|\bаббревиатур|\bкыскартма|\bчто (такое|означает) (?-i:[A-ZА-Я]{2,})",
             re.I,
         ),
     ),
     (
-        AnswerType.DATE,
-        re.compile(r"\bwhen\b|\b(what|which) (year|date|day|month)\b|\bsince when\b", re.I),
+        Asks.CONTACT,
+        re.compile(
+            r"\b(contact|e-?mail|phone|telephone|fax|website|web site|url|address)\b|"
+            r"\bсвяза|\bтелефон|\bпочт|\bсайт|\bбайланыш",
+            re.I,
+        ),
     ),
     (
-        AnswerType.QUANTITY,
+        Asks.MONEY,
+        re.compile(
+            r"\bhow much (money|funding|does|did|do|is|was)\b|\b(cost|costs|price|fee|fees|"
+            r"tuition|salary|stipend)\b|\bсколько стоит|\bстоимост|\bбаа",
+            re.I,
+        ),
+    ),
+    (
+        Asks.DATE,
+        re.compile(
+            r"\bwhen\b|\b(what|which) (year|date|day|month)\b|\bsince when\b|\bкогда\b|"
+            r"\bв каком году\b|\bкачан\b|\bкайсы жылы\b",
+            re.I,
+        ),
+    ),
+    (
+        Asks.NUMBER,
         re.compile(
             r"\bhow (many|much|often|long|large|big|old)\b|\b(what|which) (number|percentage|"
-            r"share|proportion|amount)\b|\bnumber of\b",
+            r"share|proportion|amount)\b|\bnumber of\b|\bсколько\b|\bканча\b",
             re.I,
         ),
     ),
-    # Only questions after the identity of someone or something want a proper name; "to
-    # whom" or "who else took part" are as well answered by "individual research groups".
     (
-        AnswerType.NAME,
+        Asks.NAME,
         re.compile(
-            r"\bwho (is|was) (the|a|an)\b|\b(what|which) (is|was|are|were) the (full |official )?"
-            r"names?\b|\bwhat is \w+ called\b",
+            r"^\s*(who|whom|whose|where)\b|\b(who|where) (is|was|are|were|did|does|do)\b|"
+            r"\b(which|what) (person|people|university|universities|institution|institutions|"
+            r"organi[sz]ations?|company|companies|country|countries|city|cities|place|"
+            r"partner|partners)\b|\bкто\b|\bгде\b|\bкаки[ем] (университет|организац)|\bким\b|"
+            r"\bкайда\b",
             re.I,
         ),
     ),
 )
+_LIST_RE = re.compile(
+    r"^\s*(list|name|enumerate)\b|\b(all|every|each) (the )?\w+|\bwhat (are|were) (the|its|their)"
+    r"\b|\bwhich \w+ (are|were|have|has)\b|\bwhat \w+ (does|do|did) \w+ (offer|include|have)\b|"
+    r"\bперечисл|\bкакие\b|\bкандай\b",
+    re.I,
+)
+_COMPARE_RE = re.compile(
+    r"\bcompar|\bdiffer|\bdifference|\bboth\b|\bversus\b|\bvs\.?\b|\bsame as\b|"
+    r"\bin common\b|\b(two|each|either)\b[^?]*\b(reports?|articles?|documents?|sources?)\b|"
+    r"\b(report|article|document)\b[^?]*\band\b[^?]*\b(report|article|document)\b|"
+    r"\bсравн|\bотлича|\bоба\b|\bобоих\b|\bдвух\b|\bсалыштыр|\bэки\b|\bэкөө",
+    re.I,
+)
+# Talk addressed to the assistant itself: greetings, thanks, what it is and what it can do.
+# Talk addressed to the assistant itself: greetings, thanks, farewells, or any question put
+# to "you" (what the assistant is, knows or does). Whether it is small talk also depends on
+# its having no content term the sources know (see `is_small_talk`).
+_SOCIAL_RE = re.compile(
+    r"^\s*(hi|hello|hey|good (morning|afternoon|evening|night)|thanks?|thank you|bye|goodbye|"
+    r"ok|okay|cheers|привет|здравствуй\w*|добр\w+ (утро|день|вечер)|спасибо|пока|до свидания|"
+    r"салам\w*|рахмат|ыракмат|кош)\b|\b(you|your|yourself)\b|"
+    r"\b(ты|вы|тебя|вас|тебе|вам|сен|сиз|сени|сизди|сага|сизге)\b",
+    re.I,
+)
+_YES_NO_RE = re.compile(
+    r"^\s*(does|do|did|is|are|was|were|can|could|will|would|has|have|had|should)\b", re.I
+)
+_LATEST_RE = re.compile(
+    r"\b(latest|newest|most recent|recent|last)\b[^?]*\b(news|announcements?|updates?|"
+    r"articles?|events?|agreements?|partnerships?)\b|\bwhat'?s new\b|\bпоследн\w* новост",
+    re.IGNORECASE,
+)
+_SECOND_QUESTION_RE = re.compile(
+    r"(?:,|;)?\s+and\s+(?=(?:what|which|who|whom|whose|when|where|why|how)\b)", re.IGNORECASE
+)
+# Words that only make sense with an antecedent from earlier in the conversation.
+_ANAPHORA = frozenset(
+    (
+        "it its it's they them their theirs this that these those he him his she her hers "
+        "there here same such else former latter он она оно они его её их этот эта это эти "
+        "тот та те ал алар анын алардын бул ошол"
+    ).split()
+)
+_QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
+# Russian and Kyrgyz function and question words: grammar, not content (the English list is
+# bm25s's).
+_CYRILLIC_STOPWORDS = frozenset(
+    (
+        "что такое как какой какая какие каких каким кто где когда почему зачем сколько ли "
+        "это этот эта эти тот та те в во на и а но или с со по о об от до для из у к за при "
+        "же не ни был была были было есть будет быть его её их он она они оно мне мы вы ты "
+        "я так также уже чем чего кого кому о чём можно нужно ли ещё какое каково какова "
+        "эмне кандай канча качан ким кайда кайсы эмнеге жана менен үчүн бул ошол деген "
+        "болуп боюнча жөнүндө барбы жок бар дагы да деп эле го бы мен сен сиз биз алар ал "
+        "анын кылат кылган"
+    ).split()
+)
+_HISTORY_CHARS = 400
+_ACRONYM_RE = re.compile(r"\b[A-ZА-Я]{2,}\b")
+_CAPITALISED_RE = re.compile(r"\b[A-Z][\w'’-]*")
+# Letters that Kyrgyz writes and Russian does not; and frequent Kyrgyz function words.
+_KYRGYZ_LETTERS = frozenset("ңөүҢӨҮ")
+_KYRGYZ_WORDS = frozenset(
+    "жана менен үчүн эмне кандай канча качан ким кайда барбы жок бул ошол деген болуп "
+    "боюнча жөнүндө кайсы эмнеге кимдер".split()
+)
 
-TYPE_CHECKS: dict[AnswerType, Callable[[str], bool]] = {
-    AnswerType.ANY: lambda s: True,
-    AnswerType.DATE: lambda s: bool(_DATE_RE.search(s)),
-    AnswerType.QUANTITY: lambda s: bool(_QUANTITY_RE.search(s)),
-    AnswerType.MONEY: lambda s: bool(_MONEY_RE.search(s)) and bool(re.search(r"\d", s)),
-    AnswerType.EMAIL: lambda s: bool(_EMAIL_RE.search(s)),
-    AnswerType.PHONE: lambda s: bool(_PHONE_RE.search(s)),
-    AnswerType.URL: lambda s: bool(_URL_RE.search(s)),
-    AnswerType.NAME: lambda s: bool(_NAME_RE.search(s)),
-}
+
+def language_of(text: str) -> str:
+    """'ky' for Kyrgyz (its own letters or function words), 'ru' for other Cyrillic, else 'en'."""
+    letters = [c for c in text if c.isalpha()]
+    cyrillic = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
+    if not letters or cyrillic / len(letters) < 0.5:
+        return "en"
+    if any(c in _KYRGYZ_LETTERS for c in text) or any(w in _KYRGYZ_WORDS for w in words(text)):
+        return "ky"
+    return "ru"
 
 
-def answer_type(question: str) -> AnswerType:
-    """The kind of answer the question asks for (ANY when it does not say)."""
-    for kind, pattern in _TYPE_PATTERNS:
+def asks_for(question: str) -> Asks:
+    """The kind of thing the question asks for (ANY when its wording does not say)."""
+    for kind, pattern in _CUES:
         if pattern.search(question):
             return kind
-    return AnswerType.ANY
+    return Asks.ANY
 
 
 def key_terms(question: str) -> list[str]:
     """The question's content terms, stemmed, without framing words; order kept, no repeats.
     A question in another script contributes its Latin transliteration only: that is the form
-    that can meet the English documents (names, acronyms, international words)."""
+    that can meet the English documents (names, acronyms, international words); its function
+    words are dropped first."""
     if not is_latin(question):
-        question = transliterate(question)
+        content = [
+            w for w in re.findall(r"[\w'’-]+", question) if w.casefold() not in _CYRILLIC_STOPWORDS
+        ]
+        question = transliterate(" ".join(content))
     seen: dict[str, None] = {}
     for term in terms(question, compounds=False):
         if term not in _FRAME_WORDS and term not in STOPWORDS:
@@ -131,83 +201,16 @@ def key_terms(question: str) -> list[str]:
     return list(seen)
 
 
-# The thing a question counts or whose holder it asks for: "how many <beds> does ...",
-# "who is the <rector> of ...". Such a head noun names the answer's subject, so evidence
-# that never mentions it cannot answer. ("What is the <purpose> of ..." is not used: abstract
-# heads rarely appear in the sentence that answers them.)
-_NP_END = (
-    r"(?=\s+(?:of|for|in|at|on|to|from|with|by|about|does|do|did|is|are|was|were|has|have|"
-    r"had|will|would|can|could|that|which|who|there|per)\b|\s*[?,.!]|\s*$)"
-)
-_FOCUS_RE = re.compile(
-    r"\b(?:how (?:many|much)|who (?:is|was|are|were) (?:the|a|an))\s+((?:[\w'-]+\s+){0,4}?[\w'-]+)"
-    + _NP_END,
-    re.IGNORECASE,
-)
-# A price is the price of something: a question about tuition or a fee needs evidence that
-# names it, not just any sum of money ("600,000 som" for a grant is no tuition fee).
-_PRICED_RE = re.compile(r"\b(tuition|fees?|prices?|salary|salaries|stipends?|rent)\b", re.I)
-_YES_NO_RE = re.compile(
-    r"^\s*(does|do|did|is|are|was|were|can|could|will|would|has|have|had|should)\b", re.I
-)
-_NAMED_RE = re.compile(r"\b(?:name|called|named)\s+(?:of\s+)?(?:the\s+|a\s+|an\s+)?([\w'-]+)", re.I)
-
-
-@dataclass(frozen=True)
-class QuestionProfile:
-    """What a question asks for, as far as its wording shows."""
-
-    kind: AnswerType
-    terms: tuple[str, ...]
-    focus: str | None = None
-    named: str | None = None
-    yes_no: bool = False
-    names: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, question: str) -> QuestionProfile:
-        focus_match = _FOCUS_RE.search(question)
-        focus = None
-        if focus_match:
-            head = terms(focus_match.group(1).split()[-1], compounds=False)
-            focus = head[-1] if head else None
-        priced = _PRICED_RE.search(question)
-        if priced:
-            focus = stem(priced.group(1).casefold())
-        named_match = _NAMED_RE.search(question)
-        named = terms(named_match.group(1), compounds=False) if named_match else []
-        return cls(
-            kind=answer_type(question),
-            terms=tuple(key_terms(question)),
-            focus=focus,
-            named=named[0] if named else None,
-            yes_no=bool(_YES_NO_RE.match(question)),
-            names=proper_names(question),
-        )
-
-    def with_rarest_focus(self, idf: Callable[[str], float]) -> QuestionProfile:
-        """A yes/no question ("Does CPMR offer scholarships?") is about its most specific term:
-        evidence that never mentions it can neither confirm nor deny."""
-        if not self.yes_no or self.focus or not self.terms:
-            return self
-        return replace(self, focus=max(self.terms, key=idf))
-
-
-_CAPITALISED_RE = re.compile(r"\b[A-Z][\w'’-]*")
-
-
 def proper_names(question: str) -> tuple[str, ...]:
     """Stems of the names a question mentions: capitalised words after the first, and
-    acronyms anywhere ("Which Kazakh university partnered with Harvard?" -> kazakh, harvard).
-    Sources that never mention a name cannot answer a question about it."""
+    acronyms anywhere. Sources that never mention a name cannot answer a question about it."""
     if not is_latin(question):
-        return ()
-    first = question.strip().split(maxsplit=1)[0] if question.strip() else ""
+        return tuple(stem(a.casefold()) for a in _ACRONYM_RE.findall(transliterate(question)))
+    stripped = question.strip()
     found: dict[str, None] = {}
-    for match in _CAPITALISED_RE.finditer(question):
+    for match in _CAPITALISED_RE.finditer(stripped):
         token = match.group(0).rstrip("'’s").rstrip("'’")
-        is_first = match.start() == question.find(first) and not token.isupper()
-        if is_first or len(token) < 2:
+        if (match.start() == 0 and not token.isupper()) or len(token) < 2:
             continue
         for term in terms(token):
             if term not in _FRAME_WORDS and term not in STOPWORDS:
@@ -216,62 +219,96 @@ def proper_names(question: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def acronym_expansions(question: str, text: str) -> dict[str, str]:
-    """Stemmed acronym of the question -> its spelled-out form found in `text`."""
-    found: dict[str, str] = {}
-    for token in re.findall(r"\b[A-Z]{2,}\b", question):
-        full = acronym_expansion(token, text)
-        if full:
-            found[stem(token.casefold())] = full
-    return found
+def acronyms(question: str) -> tuple[str, ...]:
+    """The all-capitals abbreviations a question uses, as written."""
+    return tuple(dict.fromkeys(_ACRONYM_RE.findall(question)))
 
 
-def acronym_expansion(acronym: str, text: str) -> str | None:
-    """The spelled-out name an all-capitals acronym stands for in `text`, if it is there:
-    a run of capitalised words whose initials spell it ("Omsk State Medical University" for
-    OSMU); small linking words ("of", "and") may stand between them or give a letter (MOH)."""
-    letters = acronym.upper()
-    if len(letters) < 2 or not letters.isalpha():
-        return None
-    tokens = re.findall(r"[\w'-]+", text)
+@dataclass(frozen=True)
+class Reading:
+    """What a question asks for, as far as its wording shows."""
 
-    def spell(i: int, at: int) -> int | None:
-        """Index of the last token when tokens[i:] spell letters[at:], else None."""
-        if at == len(letters):
-            return i - 1
-        if i >= len(tokens):
-            return None
-        word = tokens[i]
-        if word[0].upper() == letters[at] and (word[0].isupper() or word in _LINKING_WORDS):
-            end = spell(i + 1, at + 1)
-            if end is not None:
-                return end
-        if word in _LINKING_WORDS and at > 0:
-            return spell(i + 1, at)
-        return None
+    question: str
+    language: str
+    asks: Asks
+    terms: tuple[str, ...]
+    names: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    acronyms: tuple[str, ...] = ()
+    wants_list: bool = False
+    compares: bool = False
+    social: bool = False
+    yes_no: bool = False
 
-    for start, token in enumerate(tokens):
-        if token[0] == letters[0]:
-            end = spell(start, 0)
-            if end is not None:
-                return " ".join(tokens[start : end + 1])
-    return None
+    @classmethod
+    def of(cls, question: str) -> Reading:
+        latin = question if is_latin(question) else transliterate(question)
+        asks = asks_for(question)
+        abbreviations = acronyms(question)
+        content = tuple(key_terms(question))
+        if asks is Asks.EXPANSION and abbreviations:
+            # "What does X stand for?" is about X alone; the rest is the frame of the question.
+            content = tuple(dict.fromkeys(stem(a.casefold()) for a in abbreviations))
+        return cls(
+            question=question,
+            language=language_of(question),
+            asks=asks,
+            terms=content,
+            names=proper_names(question),
+            numbers=tuple(sorted(numbers(latin))),
+            acronyms=abbreviations,
+            wants_list=bool(_LIST_RE.search(question)),
+            compares=bool(_COMPARE_RE.search(question)),
+            social=bool(_SOCIAL_RE.search(question)),
+            yes_no=bool(_YES_NO_RE.match(question)),
+        )
+
+    def rarest(self, idf: Callable[[str], float]) -> str | None:
+        """The question's most specific term: evidence that lacks it rarely answers."""
+        return max(self.terms, key=idf) if self.terms else None
 
 
-_LINKING_WORDS = frozenset({"of", "and", "for", "the", "de"})
+def is_small_talk(reading: Reading, known: Callable[[str], bool]) -> bool:
+    """Talk addressed to the assistant rather than a question about the sources: a greeting,
+    thanks or a question about the assistant, with no content term the sources know."""
+    if not reading.social:
+        return False
+    return not any(known(t) for t in reading.terms)
 
 
-def names_next_to(sentence: str, target: str, question_words: set[str]) -> bool:
-    """True when a capitalised or quoted word that the question does not use stands right
-    next to `target` ("the nanosatellite «Al-Farabi-2»", "a company called Inspur")."""
-    tokens = re.findall(r"«[^»]+»|\"[^\"]+\"|[\w'-]+", sentence)
-    stems = [stem(t.casefold()) for t in tokens]
-    for i, token_stem in enumerate(stems):
-        if token_stem != target:
-            continue
-        for j in (i - 1, i + 1, i + 2):
-            if 0 <= j < len(tokens) and tokens[j].casefold() not in question_words:
-                neighbour = tokens[j]
-                if neighbour[0] in '«"' or (neighbour[0].isupper() and j != 0):
-                    return True
-    return False
+def asks_for_latest(question: str) -> bool:
+    """True for questions after the newest news ("What is the latest news about ...?")."""
+    return bool(_LATEST_RE.search(question))
+
+
+def split_question(question: str) -> list[str]:
+    """The parts of a question that asks two things ("Which meeting was held ..., and what
+    did the parties sign?"); a single question comes back alone."""
+    parts = [p.strip(" ,;") for p in _SECOND_QUESTION_RE.split(question)]
+    if len(parts) > 1 and all(len(words(p)) >= 3 for p in parts):
+        return parts
+    return [question]
+
+
+def needs_context(question: str) -> bool:
+    """True when a question leans on earlier turns: it has an anaphor or almost no content."""
+    tokens = words(question)
+    if any(t in _ANAPHORA for t in tokens):
+        return True
+    content = [t for t in tokens if t not in STOPWORDS and t not in _QUESTION_WORDS]
+    return len(content) < 2
+
+
+def standalone_question(question: str, history: Sequence[ChatTurn]) -> str:
+    """The question with enough of the conversation attached to be searched on its own.
+
+    The newest user turn names the topic and the assistant's reply to it often names the
+    entity, so both are appended, the reply cut short so that it cannot outweigh the question.
+    """
+    if not history or not needs_context(question):
+        return question
+    last_user = next((t.content for t in reversed(history) if t.role == "user"), "")
+    last_reply = next((t.content for t in reversed(history) if t.role == "assistant"), "")
+    reply = re.sub(r"\s*\[\d+\]", "", last_reply)[:_HISTORY_CHARS]
+    context = " ".join(part for part in (last_user, reply) if part)
+    return f"{question} (context: {context})" if context else question

@@ -224,7 +224,8 @@ def check_faithfulness(answer: Answer, check: SentenceChecker) -> tuple[Sentence
     The units are the answer's own sentences (their `verified` flags are ignored). Text shown
     in the answer that none of them accounts for counts as unsupported, so nothing the reader
     sees escapes the check; an answer without sentence records is split from its text.
-    Refusal sentences are not claims and are skipped; a refused answer has no sentences.
+    Refusal sentences and the assistant's own words (labels, the scope reply) are not
+    claims and are skipped; a refused answer has no sentences.
     """
     if answer.refused:
         return ()
@@ -239,7 +240,7 @@ def check_faithfulness(answer: Answer, check: SentenceChecker) -> tuple[Sentence
             check,
         )
         for sentence in answer.sentences
-        if sentence.origin != "refusal"
+        if sentence.origin not in ("refusal", "assistant")
     ]
     checks += [
         SentenceCheck(text=text, supported=False, reasons=(UNACCOUNTED,))

@@ -73,7 +73,10 @@ def _password_matches(given: str, secret: str) -> bool:
 
 def client_address() -> str:
     """The browser's address as the server sees it ('unknown' when Streamlit cannot tell)."""
-    address = st.context.ip_address
+    try:
+        address = st.context.ip_address
+    except RuntimeError:  # no server runtime (a script run outside `streamlit run`)
+        return "unknown"
     # Not a string when there is no browser connection (AppTest gives a mock).
     return address if isinstance(address, str) and address else "unknown"
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from assistant.retrieval import ChunkFilter, needs_context, standalone_question
+from assistant.retrieval import ChunkFilter
 from assistant.types import ChatTurn
 from tests.conftest import DEV_SET, shared_file
 
@@ -61,24 +61,6 @@ def test_date_filter_applies_to_both_rankings(resources):
     assert all(h.chunk.date and h.chunk.date >= dt.date(2024, 1, 1) for h in hits), [
         (h.chunk.chunk_id, h.chunk.date) for h in hits
     ]
-
-
-def test_follow_up_is_made_standalone():
-    history = [
-        ChatTurn(role="user", content="Tell me about the ASRMU association."),
-        ChatTurn(
-            role="assistant", content="ASRMU unites Russian and Chinese medical universities [1]."
-        ),
-    ]
-    query = standalone_question("When was it founded?", history)
-    assert "ASRMU" in query and query.startswith("When was it founded?"), query
-    assert standalone_question("When was ASRMU founded?", history) == "When was ASRMU founded?"
-
-
-def test_needs_context():
-    assert needs_context("What did they sign?")
-    assert needs_context("And then?")
-    assert not needs_context("What did SibMed and ASRMU sign in Guangzhou?")
 
 
 def test_follow_up_retrieves_the_topic_of_the_conversation(resources):

@@ -1,0 +1,247 @@
+"""Features of a candidate answer sentence, the same for SQuAD training and for this corpus.
+
+Each candidate is described by general signals only: meaning similarity (MiniLM cosine),
+IDF-weighted coverage of the question's terms (in the sentence, with its title, with its
+neighbours), whether the question's rarest term is there, word-pair overlap, the question's
+names and numbers, whether the sentence holds the *kind* of thing asked for (a date, a number,
+a sum, a name, contact details, an expansion), position in the document, and the gap to the
+best candidate. `scorer` combines them with fitted weights.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from assistant.answering.questions import Asks, Reading
+from assistant.text import numbers, terms, words
+
+FEATURES: tuple[str, ...] = (
+    "similarity",
+    "similarity_gap",
+    "title_similarity",
+    "coverage",
+    "coverage_gap",
+    "title_coverage",
+    "neighbour_coverage",
+    "term_share",
+    "rarest_found",
+    "pair_share",
+    "names_found",
+    "numbers_found",
+    "kind_asked",
+    "kind_found",
+    "new_name",
+    "new_number",
+    "first_sentence",
+    "position",
+    "length",
+    "heading",
+)
+# The features that need the English embedding model; a question in another script is scored
+# without them (their weights are fitted separately, see `scorer`).
+SIMILARITY_FEATURES = frozenset({"similarity", "similarity_gap", "title_similarity"})
+
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+)
+DATE_RE = re.compile(
+    rf"\b(1[5-9]\d\d|20\d\d)\b|\b({'|'.join(_MONTHS.split())})\b|\b\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}\b",
+    re.IGNORECASE,
+)
+_NUMBER_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty "
+    "fifty hundred hundreds thousand thousands million millions billion billions dozen dozens "
+    "several twice half percent"
+)
+NUMBER_RE = re.compile(rf"\d|\b({'|'.join(_NUMBER_WORDS.split())})\b", re.IGNORECASE)
+MONEY_RE = re.compile(
+    r"[$€£¥₽₸]|\b(som|soms|usd|eur|euros?|dollars?|rubles?|roubles?|tenge|yuan|rmb|kgs|pounds?)\b",
+    re.IGNORECASE,
+)
+CONTACT_RE = re.compile(
+    r"[\w.+-]+@[\w-]+\.[\w.-]+|\+?\d[\d\s().-]{6,}\d|https?://|www\.|\b(tel|phone|e-?mail)\b",
+    re.IGNORECASE,
+)
+NAME_RE = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’.-]+|\b[A-Z]{2,}\b")
+_HEADING_END_RE = re.compile(r"[.!?;:…\"”»]$")
+_MAX_HEADING_WORDS = 14
+
+
+def acronym_expansion(acronym: str, text: str) -> str | None:
+    """The spelled-out name an all-capitals acronym stands for in `text`, if it is there:
+    a run of capitalised words whose initials spell it; small linking words ("of", "and")
+    may stand between them or give a letter."""
+    letters = acronym.upper()
+    if len(letters) < 2 or not letters.isalpha():
+        return None
+    tokens = re.findall(r"[\w'-]+", text)
+
+    def spell(i: int, at: int) -> int | None:
+        if at == len(letters):
+            return i - 1
+        if i >= len(tokens):
+            return None
+        word = tokens[i]
+        if word[0].upper() == letters[at] and (word[0].isupper() or word in _LINKING_WORDS):
+            end = spell(i + 1, at + 1)
+            if end is not None:
+                return end
+        if word in _LINKING_WORDS and at > 0:
+            return spell(i + 1, at)
+        return None
+
+    for start, token in enumerate(tokens):
+        if token[0] == letters[0] and token.upper() != letters:
+            end = spell(start, 0)
+            if end is not None:
+                return " ".join(tokens[start : end + 1])
+    return None
+
+
+_LINKING_WORDS = frozenset({"of", "and", "for", "the", "de", "in", "on"})
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence that might answer, with what surrounds it."""
+
+    text: str
+    title: str = ""
+    before: str = ""
+    after: str = ""
+    position: int = 0  # index of the sentence in its document (0 = the opening)
+
+
+def holds_kind(sentence: str, reading: Reading, question_words: set[str]) -> bool:
+    """Whether a sentence holds the kind of thing asked for (a date for "when", ...)."""
+    asks = reading.asks
+    if asks is Asks.EXPANSION and reading.acronyms:
+        return any(acronym_expansion(a, sentence) for a in reading.acronyms)
+    if asks is Asks.DATE:
+        return bool(DATE_RE.search(sentence))
+    if asks is Asks.NUMBER:
+        return bool(NUMBER_RE.search(sentence))
+    if asks is Asks.MONEY:
+        return bool(MONEY_RE.search(sentence)) and bool(re.search(r"\d", sentence))
+    if asks is Asks.CONTACT:
+        return bool(CONTACT_RE.search(sentence))
+    if asks in (Asks.NAME, Asks.EXPANSION):
+        return has_new_name(sentence, question_words)
+    return True
+
+
+def has_new_name(sentence: str, question_words: set[str]) -> bool:
+    """A capitalised word (not opening the sentence) or acronym the question does not use."""
+    return any(
+        w not in question_words for m in NAME_RE.finditer(sentence) for w in words(m.group(0))
+    )
+
+
+def has_new_number(sentence: str, question_numbers: set[str]) -> bool:
+    return bool(numbers(sentence) - question_numbers)
+
+
+def is_heading(sentence: str) -> bool:
+    """A short line with no closing punctuation: a heading, label or headline."""
+    return len(words(sentence)) <= _MAX_HEADING_WORDS and not _HEADING_END_RE.search(sentence)
+
+
+@lru_cache(maxsize=200_000)
+def near(term: str, other: str) -> float:
+    """How closely two different stems match by spelling: 0.8 for a typo or variant
+    ('computr'/'comput', 'centre'/'center'), 0.7 when one holds most of the other
+    ('comput'/'supercomput'), else 0."""
+    if len(term) < 4 or len(other) < 4 or (term[0] != other[0] and term[-3:] != other[-3:]):
+        return 0.0
+    matcher = difflib.SequenceMatcher(None, term, other, autojunk=False)
+    if abs(len(other) - len(term)) <= 2 and term[:2] == other[:2] and matcher.ratio() >= 0.8:
+        return 0.8
+    shorter = min(len(term), len(other))
+    longest = matcher.find_longest_match(0, len(term), 0, len(other)).size
+    return 0.7 if longest >= 5 and longest >= 0.75 * shorter else 0.0
+
+
+def term_match(term: str, pool: set[str]) -> float:
+    """1 for an exact stem match, less for a near spelling (see `near`)."""
+    if term in pool:
+        return 1.0
+    return max((near(term, other) for other in pool), default=0.0)
+
+
+def _coverage(q_terms: Sequence[str], weights: Sequence[float], pool: set[str]) -> float:
+    """IDF-weighted share of the question's terms found in `pool`."""
+    total = sum(weights)
+    if not total:
+        return 0.0
+    return sum(w * term_match(t, pool) for t, w in zip(q_terms, weights, strict=True)) / total
+
+
+def _pairs(seq: Sequence[str]) -> set[tuple[str, str]]:
+    return set(itertools.pairwise(seq))
+
+
+def candidate_features(
+    reading: Reading,
+    candidates: Sequence[Candidate],
+    *,
+    similarities: np.ndarray,
+    title_similarities: np.ndarray,
+    idf: Callable[[str], float],
+) -> np.ndarray:
+    """One row of `FEATURES` per candidate (similarities are cosines with the question)."""
+    q_terms = list(reading.terms)
+    weights = [idf(t) for t in q_terms]
+    rarest = max(zip(weights, q_terms, strict=True))[1] if q_terms else None
+    q_pairs = _pairs(q_terms)
+    names = set(reading.names)
+    q_numbers = set(reading.numbers)
+    question_words = set(words(reading.question))
+    typed = reading.asks is not Asks.ANY
+    title_terms: dict[str, set[str]] = {}
+    rows = np.zeros((len(candidates), len(FEATURES)), dtype=np.float64)
+    coverages = np.zeros(len(candidates))
+    for i, cand in enumerate(candidates):
+        s_list = terms(cand.text, compounds=False)
+        s_terms = set(s_list)
+        if cand.title not in title_terms:
+            title_terms[cand.title] = set(terms(cand.title, compounds=False))
+        t_terms = s_terms | title_terms[cand.title]
+        n_terms = t_terms | set(terms(cand.before)) | set(terms(cand.after))
+        cov = _coverage(q_terms, weights, s_terms)
+        coverages[i] = cov
+        n_words = len(words(cand.text))
+        rows[i] = (
+            similarities[i],
+            0.0,
+            title_similarities[i],
+            cov,
+            0.0,
+            _coverage(q_terms, weights, t_terms),
+            _coverage(q_terms, weights, n_terms),
+            sum(t in s_terms for t in q_terms) / len(q_terms) if q_terms else 0.0,
+            float(rarest is not None and rarest in t_terms),
+            len(q_pairs & _pairs(s_list)) / len(q_pairs) if q_pairs else 0.0,
+            sum(n in n_terms for n in names) / len(names) if names else 1.0,
+            len(q_numbers & numbers(cand.text)) / len(q_numbers) if q_numbers else 1.0,
+            float(typed),
+            float(typed and holds_kind(cand.text, reading, question_words)),
+            float(has_new_name(cand.text, question_words)),
+            float(has_new_number(cand.text, q_numbers)),
+            float(cand.position == 0),
+            1.0 / (1.0 + cand.position),
+            math.log1p(n_words) / 4.0,
+            float(is_heading(cand.text)),
+        )
+    if len(candidates):
+        rows[:, 1] = similarities - similarities.max()
+        rows[:, 4] = coverages - coverages.max()
+    return rows
