@@ -182,7 +182,10 @@ class Answerer:
         base = _Asked(question, query, tuple(selection.retrieved))
 
         if not selection.answerable:
-            parts = compose.refusal(reading, selection.evidence)
+            # Answerability 0 means below the floor: nothing retrieved is about the question.
+            parts = compose.refusal(
+                reading, selection.evidence, off_topic=selection.answerability <= 0.0
+            )
             yield from self._said(base, parts, started, refused=True, retrieve_ms=retrieve_ms)
             return
 

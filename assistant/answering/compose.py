@@ -275,9 +275,13 @@ def missing_words(reading: Reading, evidence: Sequence[Evidence]) -> str:
     return " ".join(picked)
 
 
-def refusal(reading: Reading, nearest: Sequence[Evidence]) -> list[Part]:
+def refusal(
+    reading: Reading, nearest: Sequence[Evidence], *, off_topic: bool = False
+) -> list[Part]:
     """Say what the sources lack (in the question's words) and the nearest thing they do
-    cover, cited, so that the reader can judge; never present it as the answer."""
+    cover, cited, so that the reader can judge; never present it as the answer. When nothing
+    retrieved is about the question at all (`off_topic`), nothing is near: say what the
+    assistant covers instead."""
     missing = missing_words(reading, nearest[:3])
     first = (
         say("missing", reading.language, missing=f"“{missing}”")
@@ -285,6 +289,8 @@ def refusal(reading: Reading, nearest: Sequence[Evidence]) -> list[Part]:
         else say("refusal", reading.language)
     )
     parts = [Part(first, (), "refusal")]
+    if off_topic or not nearest:
+        return [*parts, Part(say("scope", reading.language), (), "refusal")]
     if nearest:
         best = nearest[0]
         topic = f"“{best.chunk.title}”"

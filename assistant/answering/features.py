@@ -231,7 +231,9 @@ def candidate_features(
             float(rarest is not None and rarest in t_terms),
             len(q_pairs & _pairs(s_list)) / len(q_pairs) if q_pairs else 0.0,
             sum(n in n_terms for n in names) / len(names) if names else 1.0,
-            len(q_numbers & numbers(cand.text)) / len(q_numbers) if q_numbers else 1.0,
+            len(q_numbers & numbers(f"{cand.title} {cand.text}")) / len(q_numbers)
+            if q_numbers
+            else 1.0,
             float(typed),
             float(typed and holds_kind(cand.text, reading, question_words)),
             float(has_new_name(cand.text, question_words)),

@@ -137,9 +137,17 @@ def test_refusal_names_what_is_missing_and_cites_the_nearest_thing():
     assert all(p.kind == "refusal" for p in parts), parts
 
 
-def test_refusal_without_nearest_evidence_still_says_no():
-    parts = compose.refusal(Reading.of("Where do penguins nest?"), [])
-    assert len(parts) == 1 and parts[0].kind == "refusal", parts
+def test_refusal_without_nearest_evidence_says_what_is_covered():
+    for parts in (
+        compose.refusal(Reading.of("Where do penguins nest?"), []),
+        compose.refusal(
+            Reading.of("Where do penguins nest?"),
+            [_evidence(_chunk(HARBOUR), "lighthouse")],
+            off_topic=True,
+        ),
+    ):
+        assert [p.kind for p in parts] == ["refusal", "refusal"], parts
+        assert parts[1].text == wording.say("scope", "en") and not parts[1].evidence, parts
 
 
 @pytest.mark.parametrize("language", ["en", "ru", "ky"])

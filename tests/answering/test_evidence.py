@@ -59,3 +59,24 @@ def test_headings_and_fragments_are_no_candidates(embedder):
     assert texts[0] == "The ferry leaves at nine.", texts
     assert "Ferry timetable" not in texts and "Ok then." not in texts, texts
     assert not admissible("Two words")
+
+
+def test_a_name_the_sources_never_use_is_declined(embedder):
+    text = "The rowing club trains on the lake every morning. It was founded by Anna Berg."
+    vocabulary = {"row", "club", "train", "lake", "morn", "found", "anna", "berg"}
+
+    def score(question: str):
+        return gather_evidence(
+            Reading.of(question),
+            question,
+            [RetrievedChunk(chunk=_chunk(text), score=1.0)],
+            vectors=VectorCache(embedder.embed),
+            idf=lambda term: 1.0 if term in vocabulary else 5.0,
+            scorer=load_scorer(),
+            threshold=0.0,
+            known=vocabulary.__contains__,
+        )
+
+    assert score("Who founded the rowing club?").answerable
+    assert not score("Did Olga Lind found the rowing club?").answerable, "unknown names"
+    assert not score("Does the rowing club own kayaks?").answerable, "unknown yes/no thing"
