@@ -568,15 +568,25 @@ class VectorStore:
         return view
 
     def _read(self, action: str, operation: Callable[[_View], T]) -> T:
-        """Run a read on the current view, once more on a fresh one if a rebuild elsewhere
-        dropped the collection meanwhile."""
+        """Run a read on the current view, once more on a fresh one if a switch elsewhere
+        dropped the collection meanwhile.
+
+        A dropped collection does not always raise: embedded Chroma may answer an empty page.
+        So an empty result read at a revision that is no longer current is read again, rather
+        than shown as an empty index; a non-empty result needs no extra round trip.
+        """
         with self._guard(action):
+            view: _View | None = None
             try:
-                return operation(self._view(fresh=False))
+                view = self._view(fresh=False)
+                result = operation(view)
             except NotFoundError:
-                with self._lock:
-                    self._view_cache = None
-                return operation(self._view())
+                view = None
+            if view is not None and (result or self.revision() == view.revision):
+                return result
+            with self._lock:
+                self._view_cache = None
+            return operation(self._view())
 
     # -- manifest ------------------------------------------------------------------------
 
