@@ -175,12 +175,7 @@ def _read(path: Path, doc_id: str) -> bytes:
             f"unsupported file type '{path.suffix.lower() or '(none)'}': not indexed; "
             f"save it as {', '.join(loaders.SUPPORTED_SUFFIXES)}"
         )
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(
-            f"cannot read the file ({exc.strerror or exc}): check its permissions"
-        ) from exc
+    return loaders.read_bytes(path)
 
 
 def _plan(

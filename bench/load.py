@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -30,19 +28,20 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
 import httpx
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import ROOT, write_result
+
 sys.path.insert(0, str(ROOT))
 
-from assistant import service  # noqa: E402
-from assistant.config import LLMSettings, PathSettings, load_settings  # noqa: E402
-from assistant.evaluation.report import collect_machine_info  # noqa: E402
+from assistant import service
+from assistant.config import LLMSettings, PathSettings, load_settings
 
 # Everyday questions a website visitor might ask; not an evaluation set.
 QUESTIONS = [
@@ -245,23 +244,10 @@ def main() -> int:
         f"llm_threads={settings.llm_threads}, rate limit lifted"
     )
 
-    machine = collect_machine_info().model_dump()
-    machine["hostname"] = platform.node()
-    machine["versions"] = ", ".join(
+    figures["versions"] = ", ".join(
         f"{p} {version(p)}" for p in ("fastapi", "uvicorn", "sse-starlette", "llama_cpp_python")
     )
-    stamp = datetime.now(UTC)
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    name = f"{stamp:%Y-%m-%d}-{machine['hostname']}-load-{args.backend}"
-    record = {"date": stamp.isoformat(timespec="seconds"), "machine": machine, "figures": figures}
-    (out / f"{name}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
-    lines = [f"# API load test {stamp:%Y-%m-%d %H:%M} UTC", "", "| machine | |", "| --- | --- |"]
-    lines += [f"| {k} | {v} |" for k, v in machine.items()]
-    lines += ["", "| figure | value |", "| --- | --- |"]
-    lines += [f"| {k} | {v} |" for k, v in figures.items()]
-    (out / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    write_result(f"load-{args.backend}", figures)
     return 0
 
 

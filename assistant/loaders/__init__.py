@@ -53,6 +53,7 @@ __all__ = [
     "load_corpus",
     "load_document",
     "parse_document",
+    "read_bytes",
     "save_news_file",
 ]
 
@@ -149,7 +150,8 @@ def parse_document(data: bytes, doc_id: str) -> Document:
     )
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
+    """A document file's bytes, or a DocumentError that says why they cannot be read."""
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -166,7 +168,7 @@ def load_document(path: Path, corpus_dir: Path) -> Document:
     """
     doc_id = doc_id_for(path, corpus_dir)
     try:
-        return parse_document(_read_bytes(path), doc_id)
+        return parse_document(read_bytes(path), doc_id)
     except DocumentError as exc:
         raise DocumentError(f"{doc_id}: {exc}") from exc
 
@@ -188,7 +190,7 @@ def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[FileFailure]]:
                     f"unsupported file type '{path.suffix.lower() or '(none)'}': not indexed; "
                     f"save it as {', '.join(SUPPORTED_SUFFIXES)}"
                 )
-            documents.append(parse_document(_read_bytes(path), doc_id))
+            documents.append(parse_document(read_bytes(path), doc_id))
         except DocumentError as exc:
             failures.append(FileFailure(path=doc_id, reason=str(exc)))
     for failure in failures:
