@@ -375,7 +375,7 @@ class Answerer:
         self, question: str, query: str, reading: Reading, history: Sequence[ChatTurn]
     ) -> _Selection:
         """Retrieve, score the evidence and choose what to cite, one part of the question at
-        a time when it asks two things ("Which meeting ..., and what did they sign?")."""
+        a time when it asks two things ("Who wrote X, and when was it published?")."""
         top_k = self.settings.retrieval.top_k
         limit = self.settings.answer.max_passages
         if asks_for_latest(question):

@@ -282,8 +282,8 @@ def asks_for_latest(question: str) -> bool:
 
 
 def split_question(question: str) -> list[str]:
-    """The parts of a question that asks two things ("Which meeting was held ..., and what
-    did the parties sign?"); a single question comes back alone."""
+    """The parts of a question that asks two things ("Who wrote the report, and when was it
+    published?"); a single question comes back alone."""
     parts = [p.strip(" ,;") for p in _SECOND_QUESTION_RE.split(question)]
     if len(parts) > 1 and all(len(words(p)) >= 3 for p in parts):
         return parts
