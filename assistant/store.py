@@ -576,14 +576,13 @@ class VectorStore:
         than shown as an empty index; a non-empty result needs no extra round trip.
         """
         with self._guard(action):
-            view: _View | None = None
             try:
                 view = self._view(fresh=False)
                 result = operation(view)
+                if result or self.revision() == view.revision:
+                    return result
             except NotFoundError:
-                view = None
-            if view is not None and (result or self.revision() == view.revision):
-                return result
+                pass
             with self._lock:
                 self._view_cache = None
             return operation(self._view())
