@@ -332,7 +332,7 @@ def _questions() -> list[dict[str, Any]]:
 
 def measure(work: Path, size: int, profile: bool) -> dict[str, Any]:
     from assistant import service
-    from assistant.retrieval import standalone_question
+    from assistant.answering.questions import standalone_question
     from assistant.types import ChatTurn
 
     chroma = work / f"store-{size}"
