@@ -172,7 +172,7 @@ class Answerer:
         yield StatusEvent(stage="retrieving")
         reading = Reading.of(question)
         query = standalone_question(question, history)
-        if is_small_talk(reading, self._known):
+        if is_small_talk(reading, self._known, follow_up=query != question):
             yield from self._said(
                 _Asked(question, query, ()), compose.scope_reply(reading.language), started
             )
