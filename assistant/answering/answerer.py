@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -40,6 +40,7 @@ from assistant.answering.questions import (
     split_question,
     standalone_question,
 )
+from assistant.answering.reports import Vocabulary, named_documents, reading_for
 from assistant.answering.scorer import Scorer, load_scorer
 from assistant.answering.verification import check_sentence
 from assistant.config import Settings
@@ -67,6 +68,8 @@ log = logging.getLogger(__name__)
 _MAX_UNSUPPORTED_IN_A_ROW = 2
 # How many of the best sentences are searched for the list a list question asks for.
 _LIST_SEARCH = 5
+# How many sentences of each report a comparison shows.
+_PER_REPORT = 2
 # How each composed part is recorded: built sentences and quotes are claims that are checked;
 # labels, the scope reply and refusals are the assistant's own words and state no fact.
 _ORIGINS: dict[str, SentenceOrigin] = {
@@ -147,6 +150,8 @@ class _Selection:
     answerable: bool
     answerability: float = 0.0
     set_values: np.ndarray | None = None  # of the most answerable part (for calibration)
+    # For a comparison: each report's best sentences, searched within that report alone.
+    reports: tuple[tuple[Evidence, ...], ...] = ()
 
 
 class Answerer:
@@ -166,6 +171,7 @@ class Answerer:
         self.backend = backend
         self.scorer = scorer or load_scorer()
         self.vectors = VectorCache(embedder.embed)
+        self._vocabularies: tuple[object, Vocabulary] | None = None
 
     def stream(self, question: str, history: Sequence[ChatTurn]) -> Iterator[StreamEvent]:
         started = time.perf_counter()
@@ -276,6 +282,8 @@ class Answerer:
                 if not head and lead and lead[0] not in items:
                     head = [compose.Part(lead[0].text, (lead[0],), "quote")]
                 return head + [compose.Part(e.text, (e,), "item") for e in items]
+        if len(selection.reports) >= 2:
+            return compose.side_by_side(reading, selection.reports)
         if reading.compares:
             side_by_side = compose.comparison(reading, chosen, selection.evidence)
             if side_by_side:
@@ -421,6 +429,7 @@ class Answerer:
                     )
                 )
         all_evidence.sort(key=lambda e: -e.score)
+        reports = self._reports(reading, question, all_evidence, idf) if answerable else ()
         chosen: list[Evidence] = []
         # Round-robin, so that every answerable part gets its best sentence first.
         for rank in range(limit):
@@ -431,6 +440,8 @@ class Answerer:
                     and picks[rank].text not in {c.text for c in chosen}
                 ):
                     chosen.append(picks[rank])
+        if reports:
+            chosen = [e for report in reports for e in report][:limit]
         return _Selection(
             rerank(candidates, all_evidence)[:top_k],
             chosen,
@@ -438,7 +449,60 @@ class Answerer:
             answerable and bool(chosen),
             probability,
             values,
+            reports,
         )
+
+    def _vocabulary(self) -> Vocabulary:
+        """The documents' vocabularies, rebuilt when the index changes."""
+        index = self.retriever.lexical_index()
+        cached = self._vocabularies
+        if cached is None or cached[0] is not index:
+            cached = (index, Vocabulary.of(index.chunks))
+            self._vocabularies = cached
+        return cached[1]
+
+    def _reports(
+        self,
+        reading: Reading,
+        question: str,
+        evidence: Sequence[Evidence],
+        idf: Callable[[str], float],
+    ) -> tuple[tuple[Evidence, ...], ...]:
+        """For a question that sets two reports side by side, each report's best sentences,
+        searched within that report alone; () for any other question.
+
+        A comparison is told by its grammar ("compare", "differ", "both", "the two reports")
+        or by naming two documents in one question joined by a conjunction; the reports are
+        the two it names, or else the two whose sentences score best."""
+        vocabulary = self._vocabulary()
+        named = named_documents(reading, vocabulary, idf)
+        if not (reading.compares or (len(named) >= 2 and reading.conjoined)):
+            return ()
+        docs = named[:2]
+        for e in evidence:
+            if len(docs) >= 2:
+                break
+            if e.chunk.doc_id not in docs:
+                docs.append(e.chunk.doc_id)
+        if len(docs) < 2:
+            return ()
+        reports: list[tuple[Evidence, ...]] = []
+        for doc in docs:
+            hits = [RetrievedChunk(chunk=c, score=0.0) for c in self._document(doc)]
+            scored = gather_evidence(
+                reading_for(reading, doc, vocabulary),
+                question,
+                hits,
+                vectors=self.vectors,
+                idf=idf,
+                scorer=self.scorer,
+            )
+            best = scored.evidence[:_PER_REPORT]
+            if not best:
+                return ()
+            # Two sentences each: a comparison often has no one fact to rank by.
+            reports.append(tuple(best))
+        return tuple(reports)
 
     def _latest(self, query: str) -> _Selection:
         """For "what is the latest news ...": the opening sentence of each of the newest news

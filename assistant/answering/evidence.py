@@ -175,6 +175,7 @@ def gather_evidence(
         similarities=similarities,
         title_similarities=title_similarities,
         idf=idf,
+        word_vectors=vectors if with_similarity else None,
     )
     scores = scorer.rank_scores(rows, with_similarity=with_similarity)
     values = scorer.set_values(rows, scores, with_similarity=with_similarity)
