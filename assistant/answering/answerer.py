@@ -416,6 +416,7 @@ class Answerer:
                 idf=idf,
                 scorer=self.scorer,
                 known=self._known,
+                crosslingual=self._crosslingual(),
             )
             all_evidence.extend(scored.evidence)
             if values is None or scored.answerability > probability:
@@ -451,6 +452,14 @@ class Answerer:
             values,
             reports,
         )
+
+    def _crosslingual(self) -> Callable[[str, Sequence[str]], np.ndarray] | None:
+        """The multilingual encoder's cosines, when the retriever has one (for questions
+        the English embedding model cannot read)."""
+        scorer = getattr(self.retriever, "crosslingual", None)
+        if scorer is None:
+            return None
+        return scorer.similarities  # type: ignore[no-any-return]
 
     def _vocabulary(self) -> Vocabulary:
         """The documents' vocabularies, rebuilt when the index changes."""
