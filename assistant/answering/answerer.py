@@ -263,6 +263,8 @@ class Answerer:
         """The extractive answer: a lead sentence naming the thing asked for, then the
         supporting quotes; the whole list for a list question; each report's claim side by
         side for a comparison."""
+        if len(selection.reports) >= 2:
+            return compose.side_by_side(reading, selection.reports)
         chosen = selection.chosen
         best = chosen[0]
         if reading.wants_list:
@@ -282,8 +284,6 @@ class Answerer:
                 if not head and lead and lead[0] not in items:
                     head = [compose.Part(lead[0].text, (lead[0],), "quote")]
                 return head + [compose.Part(e.text, (e,), "item") for e in items]
-        if len(selection.reports) >= 2:
-            return compose.side_by_side(reading, selection.reports)
         if reading.compares:
             side_by_side = compose.comparison(reading, chosen, selection.evidence)
             if side_by_side:
@@ -499,7 +499,7 @@ class Answerer:
         for doc in docs:
             hits = [RetrievedChunk(chunk=c, score=0.0) for c in self._document(doc)]
             scored = gather_evidence(
-                reading_for(reading, doc, vocabulary),
+                reading_for(reading, doc, vocabulary, [d for d in docs if d != doc]),
                 question,
                 hits,
                 vectors=self.vectors,

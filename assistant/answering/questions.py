@@ -151,7 +151,7 @@ _WH_RE = re.compile(
     r"сколько|эмне|ким|кайда|качан|кантип|канча|кайсы)\b",
     re.I,
 )
-_CONJUNCTION_RE = re.compile(r"\b(and|or|as well as|versus|vs|и|или|а также|жана|же|менен)\b", re.I)
+CONJUNCTION_RE = re.compile(r"\b(and|or|as well as|versus|vs|и|или|а также|жана|же|менен)\b", re.I)
 _YES_NO_RE = re.compile(
     r"^\s*(does|do|did|is|are|was|were|can|could|will|would|has|have|had|should)\b", re.I
 )
@@ -295,7 +295,7 @@ class Reading:
             acronyms=abbreviations,
             wants_list=bool(_LIST_RE.search(question)),
             compares=bool(_COMPARE_RE.search(question)),
-            conjoined=bool(_CONJUNCTION_RE.search(question)),
+            conjoined=bool(CONJUNCTION_RE.search(question)),
             social=bool(_FORMULA_RE.search(question) or _ADDRESS_RE.search(question)),
             yes_no=bool(_YES_NO_RE.match(question)),
         )

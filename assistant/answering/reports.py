@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from assistant.answering.questions import Reading
+from assistant.answering.questions import CONJUNCTION_RE, Reading
 from assistant.text import terms
 from assistant.types import Chunk
 
@@ -69,18 +69,37 @@ def named_documents(
     return [d for d in ranked if total and weight[d] / total >= _MIN_SHARE]
 
 
-def reading_for(reading: Reading, doc_id: str, vocabulary: Vocabulary) -> Reading:
-    """The question as asked of one report: without the names that point at a document
-    (this one is already chosen) and without the terms the report never uses (the other
-    report's), nor those of its own title: every sentence of the report is about those."""
-    words = vocabulary.text.get(doc_id, frozenset())
+def reading_for(
+    reading: Reading, doc_id: str, vocabulary: Vocabulary, others: Sequence[str] = ()
+) -> Reading:
+    """The question as asked of one report.
+
+    A comparison is one question per report joined by a conjunction ("... for the seminars
+    and for joining a group at the open day"): a part of the question that names only
+    another report (one of `others`) is that report's question, not this one's, except the
+    question's head before the first report is named ("How does X appear in ..."). Of the rest,
+    the names that point at a document go (this one is already chosen), and so do the words
+    of its own title or file name when others remain (every sentence of the report is about
+    those). Terms the report never uses stay: their weight is the same for all of its
+    sentences, and soft coverage may still find a word of like meaning."""
+    elsewhere: set[str] = set()
+    compared = {doc_id, *others}
+    for i, part in enumerate(CONJUNCTION_RE.split(reading.question)):
+        part_terms = [t for t in terms(part, compounds=False) if t in reading.terms]
+        pointing = [vocabulary.naming(t, proper=t in reading.names) for t in part_terms]
+        points_at = set(pointing) & compared
+        if not points_at or doc_id in points_at:
+            continue
+        # The question's head, before the first report is named, is asked of both.
+        first = next(j for j, d in enumerate(pointing) if d in compared) if i == 0 else 0
+        elsewhere.update(part_terms[first:])
     own_name = vocabulary.name.get(doc_id, frozenset())
-    kept = tuple(
+    asked = tuple(
         t
         for t in reading.terms
-        if t in words
-        and t not in own_name
-        and not (t in reading.names and vocabulary.naming(t, proper=True))
+        if t not in elsewhere
+        and not (t in reading.names and vocabulary.naming(t, proper=True) is not None)
     )
+    kept = tuple(t for t in asked if t not in own_name) or asked
     names = tuple(n for n in reading.names if n in kept)
     return replace(reading, terms=kept or reading.terms, names=names)

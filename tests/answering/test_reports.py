@@ -71,6 +71,19 @@ def test_each_report_is_asked_without_the_other_reports_name():
     assert "passeng" in asked.terms, f"what is asked about stays: {asked.terms}"
 
 
+def test_a_part_of_the_question_that_names_the_other_report_is_that_reports_question():
+    reading = Reading.of(
+        "What is said about fuel in the Herald report and about the market in the Gazette?"
+    )
+    herald = reading_for(reading, "news/herald-ferry.md", _vocabulary(), ["news/gazette-ferry.md"])
+    gazette = reading_for(reading, "news/gazette-ferry.md", _vocabulary(), ["news/herald-ferry.md"])
+    assert "fuel" in herald.terms and "market" not in herald.terms, herald.terms
+    assert "market" in gazette.terms, gazette.terms
+    assert "fuel" in gazette.terms, (
+        f"the question's head, before the first report is named, is asked of both: {gazette.terms}"
+    )
+
+
 @pytest.fixture(scope="module")
 def ferry_resources(tmp_path_factory, embedder):
     from assistant.retrieval import HybridRetriever
