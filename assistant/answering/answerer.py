@@ -13,6 +13,7 @@ unsupported sentences in a row: by then it is inventing, and waiting only adds l
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -667,14 +668,22 @@ class Answerer:
 
 def without_echoed_label(sentence: str, labels: set[str]) -> str:
     """`sentence` without a leading "(source label)" copied from the passage listing: models
-    echo the prompt's `[n] (label) text` shape, and the label is the citation's job, not a
-    claim to verify or show."""
+    echo the prompt's `[n] (title, date) text` shape, whole or in part, and the label is the
+    citation's job, not a claim to verify or show."""
     stripped = sentence.lstrip()
-    for label in labels:
-        echo = f"({label})"
-        if stripped.startswith(echo):
-            return stripped[len(echo) :].lstrip(" :—-")
+    for label in labels:  # whole (a title may hold parentheses of its own)
+        if stripped.startswith(f"({label})"):
+            return stripped[len(label) + 2 :].lstrip(" :-\u2014")
+    match = _LEADING_PARENTHESIS_RE.match(sentence)
+    if not match:
+        return sentence
+    pieces = [p.strip() for p in match.group(1).split(",") if p.strip()]
+    if pieces and all(any(piece in label for label in labels) for piece in pieces):
+        return sentence[match.end() :].lstrip(" :-\u2014")
     return sentence
+
+
+_LEADING_PARENTHESIS_RE = re.compile(r"\s*\(([^()]{1,300})\)")
 
 
 def retrieved_for_display(retrieved: Sequence[RetrievedChunk]) -> list[dict[str, object]]:
