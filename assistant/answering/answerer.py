@@ -199,7 +199,7 @@ class Answerer:
         chosen = selection.chosen
         if not self.backend:
             yield StatusEvent(stage="quoting")
-            parts = self._plan(reading, selection)
+            parts = self._plan(reading, selection, query)
             yield from self._said(base, parts, started, retrieve_ms=retrieve_ms)
             return
 
@@ -260,7 +260,7 @@ class Answerer:
         index = self.retriever.lexical_index()
         return index.idf(term) < index.idf("\x00")
 
-    def _plan(self, reading: Reading, selection: _Selection) -> list[compose.Part]:
+    def _plan(self, reading: Reading, selection: _Selection, query: str = "") -> list[compose.Part]:
         """The extractive answer: a lead sentence naming the thing asked for, then the
         supporting quotes; the whole list for a list question; each report's claim side by
         side for a comparison."""
@@ -290,7 +290,10 @@ class Answerer:
             if side_by_side:
                 return side_by_side
         parts: list[compose.Part] = []
-        lead_part = compose.lead_sentence(reading, chosen, selection.evidence)
+        # A follow-up's lead names something new to the conversation, not to the question
+        # alone: the names of the earlier turns (in the standalone query) are no answer.
+        lead_reading = replace(reading, question=query) if query else reading
+        lead_part = compose.lead_sentence(lead_reading, chosen, selection.evidence)
         if lead_part is not None and self._supported(lead_part):
             parts.append(lead_part)
         limit = self.settings.answer.max_sentences

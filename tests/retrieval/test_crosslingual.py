@@ -52,3 +52,31 @@ def test_english_questions_are_ranked_as_before(crosslingual_retriever, resource
     with_scorer = [h.chunk.chunk_id for h in crosslingual_retriever.retrieve(question, k=10)]
     without = [h.chunk.chunk_id for h in resources.retriever.retrieve(question, k=10)]
     assert with_scorer == without, "the multilingual encoder must not touch English questions"
+
+
+def test_a_cyrillic_questions_sentences_are_ranked_with_the_encoders_cosines(
+    crosslingual_retriever, scorer
+):
+    """Sentence choice for a Cyrillic question uses the encoder's cosines as its similarity
+    features (transliterated terms alone rarely meet an English sentence)."""
+    from assistant.answering.evidence import VectorCache, gather_evidence
+    from assistant.answering.features import FEATURES
+    from assistant.answering.questions import Reading
+    from assistant.answering.scorer import load_scorer
+
+    question = "В каком городе прошло юбилейное заседание совета ассоциации?"
+    hits = crosslingual_retriever.retrieve(question, k=10)
+    scored = gather_evidence(
+        Reading.of(question),
+        question,
+        hits,
+        vectors=VectorCache(crosslingual_retriever.embedder.embed),
+        idf=crosslingual_retriever.lexical_index().idf,
+        scorer=load_scorer(),
+        crosslingual=scorer.similarities,
+    )
+    assert scored.rows is not None and scored.rows[:, FEATURES.index("similarity")].any(), (
+        "the encoder's cosines should fill the similarity feature"
+    )
+    top = [e.text for e in scored.evidence[:3]]
+    assert any("Guangzhou" in t for t in top), f"the sentence naming the city: {top}"
