@@ -592,10 +592,14 @@ class VectorStore:
     def _pages(
         self, collection: Collection, include: list[str], where: Any = None
     ) -> Iterator[Any]:
+        """Non-empty pages of `collection`. A collection whose size is a multiple of the page
+        size ends with an empty page; callers that write per page (adopting an old index)
+        must not see it: Chroma refuses an update with empty lists."""
         offset = 0
         while True:
             batch = collection.get(limit=PAGE_SIZE, offset=offset, include=include, where=where)  # type: ignore[arg-type]
-            yield batch
+            if batch["ids"]:
+                yield batch
             if len(batch["ids"]) < PAGE_SIZE:
                 return
             offset += PAGE_SIZE

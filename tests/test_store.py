@@ -486,7 +486,9 @@ def test_server_without_the_right_token_is_refused_clearly(tmp_path, token_proxy
     )
 
 
-def test_an_index_of_the_layout_before_the_catalog_is_adopted(settings, embedder):
+def write_legacy_index(settings: Settings, embedder: Embedder) -> list[Chunk]:
+    """What versions before the catalog wrote: one collection named by the setting, chunk ids
+    '<doc>#<n>', no generation, the model in the collection's metadata."""
     import chromadb
     from chromadb.api.collection_configuration import (
         CreateCollectionConfiguration,
@@ -494,8 +496,6 @@ def test_an_index_of_the_layout_before_the_catalog_is_adopted(settings, embedder
     )
     from chromadb.config import Settings as ChromaSettings
 
-    # What versions before the catalog wrote: one collection named by the setting, chunk ids
-    # '<doc>#<n>', no generation, the model in the collection's metadata.
     client = chromadb.PersistentClient(
         path=str(settings.paths.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False)
     )
@@ -512,6 +512,11 @@ def test_an_index_of_the_layout_before_the_catalog_is_adopted(settings, embedder
         documents=[c.text for c in chunks],
         metadatas=[c.to_metadata() for c in chunks],
     )
+    return chunks
+
+
+def test_an_index_of_the_layout_before_the_catalog_is_adopted(settings, embedder):
+    chunks = write_legacy_index(settings, embedder)
     store = open_store(settings, embedder.model_id, embedder.dimension)
     assert store.count() == len(chunks), "the old index is adopted whole"
     assert {c.chunk_id for c in store.all_chunks()} == {c.chunk_id for c in chunks}
@@ -526,3 +531,14 @@ def test_an_index_of_the_layout_before_the_catalog_is_adopted(settings, embedder
     assert store.count() == len(chunks) - len(
         [c for c in chunks if c.doc_id == add_new[0].doc_id]
     ) + len(add_new)
+
+
+def test_an_old_index_of_exactly_whole_pages_is_adopted(settings, embedder, monkeypatch):
+    # Paging such an index ends with an empty page; adopting it once failed there ("Non-empty
+    # lists are required"), so an upgraded install could not open its index.
+    chunks = write_legacy_index(settings, embedder)
+    monkeypatch.setattr(store_module, "PAGE_SIZE", len(chunks))
+    store = open_store(settings, embedder.model_id, embedder.dimension)
+    assert store.count() == len(chunks), "an index of exactly one full page is adopted whole"
+    hits = store.query(embedder.embed_query("Open Laboratory Day tours"), 1)
+    assert hits and hits[0][0].doc_id == "news/open-lab-day.md", f"searchable: {hits}"
