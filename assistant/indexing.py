@@ -28,6 +28,7 @@ from assistant.config import ChunkingSettings
 from assistant.embeddings import Embedder
 from assistant.errors import ConfigError, DocumentError
 from assistant.loaders.files import is_document_path, visible_files
+from assistant.sentences import embed_sentences
 from assistant.store import IndexedDocument, VectorStore, new_generation
 from assistant.types import Chunk, Document, FileFailure, IndexReport
 
@@ -112,6 +113,7 @@ def sync_corpus(
         chunks_total=store.count(),
         seconds=time.perf_counter() - started,
         rebuilt=rebuild,
+        notes=upgrade_notes(store),
     )
     log.info(
         "indexed: %d added, %d updated, %d removed, %d unchanged, %d failed",
@@ -150,7 +152,20 @@ def unchanged_report(corpus_dir: Path, store: VectorStore) -> IndexReport | None
         unchanged=tuple(sorted(unchanged)),
         chunks_total=sum(r.chunks for r in records.values()),
         seconds=time.perf_counter() - started,
+        notes=upgrade_notes(store),
     )
+
+
+UPGRADE_NOTE = (
+    "This index was written by an earlier version without sentence vectors, so every "
+    "question embeds the sentences it reads (slower). Run `python index.py --rebuild` once "
+    "to store them."
+)
+
+
+def upgrade_notes(store: VectorStore) -> tuple[str, ...]:
+    """What the user should do to bring an index of an older format up to date."""
+    return () if store.stores_sentence_vectors() else (UPGRADE_NOTE,)
 
 
 def require_corpus_dir(corpus_dir: Path) -> None:
@@ -260,7 +275,12 @@ def _write(
             part = chunks[at : at + write_batch]
             # cache=False: bulk vectors would only flush the ones answering reuses.
             vectors = embedder.embed([c.embedding_text() for c in part], cache=False)
-            store.write_chunks(part, vectors, generations)
+            # Answering compares each sentence with the question; embedded here once, not
+            # on every question that retrieves the chunk.
+            sentence_vectors = embed_sentences(
+                part, lambda texts: embedder.embed(texts, cache=False)
+            )
+            store.write_chunks(part, vectors, generations, sentence_vectors)
             done += len(part)
             if progress:
                 progress(EMBEDDING_STAGE, done, total)

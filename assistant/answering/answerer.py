@@ -390,6 +390,11 @@ class Answerer:
                     if hit.chunk.chunk_id not in seen:
                         seen.add(hit.chunk.chunk_id)
                         candidates.append(hit)
+        # The sentences' vectors were stored at index time; only chunks of an older index
+        # are embedded below, on a cache miss.
+        self.vectors.remember(
+            self.retriever.store.sentence_vectors([hit.chunk for hit in candidates])
+        )
         idf = self.retriever.lexical_index().idf
         all_evidence: list[Evidence] = []
         per_part: list[list[Evidence]] = []
