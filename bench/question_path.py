@@ -173,16 +173,14 @@ def _write_documents(store: Any, by_doc: dict[str, list[Any]], sentences: Senten
     return written
 
 
-def _read_store(chroma: Path, corpus: Path) -> tuple[dict[str, list[Any]], str, int]:
-    """Every live chunk of a store (any layout the product opens) with its vector, by
-    document, read through the store's own API."""
+def _read_store(chroma: Path, corpus: Path, embedder: Any) -> tuple[dict[str, list[Any]], str, int]:
+    """Every live chunk of a store (any layout the product opens, adopting an older one as a
+    user's upgrade would) with its vector, by document, read through the store's own API."""
     import numpy as np
 
-    from assistant.store import open_existing
+    from assistant.store import open_store
 
-    store = open_existing(_settings(corpus, chroma), "all-MiniLM-L6-v2")
-    if store is None:
-        raise SystemExit(f"{chroma} holds no index of all-MiniLM-L6-v2")
+    store = open_store(_settings(corpus, chroma), embedder.model_id, embedder.dimension)
     by_doc: dict[str, list[Any]] = {}
     for chunk, vector, _ in store.export():
         by_doc.setdefault(chunk.doc_id, []).append((chunk, np.asarray(vector, dtype=np.float32)))
@@ -204,7 +202,7 @@ def upgrade_store(work: Path, size: int, sentences: SentenceVectors) -> Path | N
     corpus = _corpus_dir(work, size)
     started = time.perf_counter()
     _log(f"upgrading {source.name} to format {FORMAT}")
-    by_doc, model_id, dimension = _read_store(source, corpus)
+    by_doc, model_id, dimension = _read_store(source, corpus, sentences.embedder)
     real_before = sentences.counts["real"]
     sentences.counts = {"real": 0, "borrowed": 0}
     store = open_store(_settings(corpus, target), model_id, dimension)
@@ -425,6 +423,21 @@ def measure(work: Path, size: int, profile: bool) -> dict[str, Any]:
         resources.retriever.retrieve(query, k=top_k * 2)
         retrieval.append((time.perf_counter() - began) * 1000)
 
+    # The parts of retrieval on their own (the query vectors are cached by now): the dense
+    # search in Chroma and the BM25 search in memory.
+    dense: list[float] = []
+    lexical: list[float] = []
+    n = settings.retrieval.candidates
+    for item, history in zip(items, histories, strict=True):
+        query = standalone_question(item["question"], history)
+        vector = resources.embedder.embed_query(query)
+        began = time.perf_counter()
+        resources.store.query(vector, n)
+        dense.append((time.perf_counter() - began) * 1000)
+        began = time.perf_counter()
+        resources.retriever.lexical_index().search(query, n)
+        lexical.append((time.perf_counter() - began) * 1000)
+
     resources.embedder.clear_cache()
     profiler = None
     if profile:
@@ -447,6 +460,8 @@ def measure(work: Path, size: int, profile: bool) -> dict[str, Any]:
         figures["profile"] = str(work / f"profile-{size}.txt")
 
     figures["retrieval"] = summary_ms(retrieval)
+    figures["dense_search"] = summary_ms(dense)
+    figures["bm25_search"] = summary_ms(lexical)
     figures["retrieval_plus_evidence"] = summary_ms(evidence)
     figures["answer_total_extractive"] = summary_ms(totals)
     figures["peak_rss_mb"] = peak_rss_mb()

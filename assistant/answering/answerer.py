@@ -46,6 +46,7 @@ from assistant.config import Settings
 from assistant.embeddings import Embedder
 from assistant.llm import ChatBackend
 from assistant.retrieval import ChunkFilter, HybridRetriever
+from assistant.sentences import chunk_sentences
 from assistant.text import normalize, split_sentences, terms
 from assistant.types import (
     Answer,
@@ -295,7 +296,7 @@ class Answerer:
         first = items[0]
         if first.index == 0:
             return None
-        spans = split_sentences(first.chunk.text)
+        spans = chunk_sentences(first.chunk)
         span = spans[first.index - 1]
         if not span.text.rstrip().endswith(":"):
             return None
