@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from rapidfuzz.distance import LCSseq
 
 from assistant.answering.questions import Asks, Reading
 from assistant.text import numbers, terms, words
@@ -162,10 +163,22 @@ def near(term: str, other: str) -> float:
     ('comput'/'supercomput'), else 0."""
     if len(term) < 4 or len(other) < 4 or (term[0] != other[0] and term[-3:] != other[-3:]):
         return 0.0
-    matcher = difflib.SequenceMatcher(None, term, other, autojunk=False)
-    if abs(len(other) - len(term)) <= 2 and term[:2] == other[:2] and matcher.ratio() >= 0.8:
-        return 0.8
+    # The longest common subsequence (rapidfuzz, in C) bounds from above both what difflib's
+    # matching blocks cover and the longest common substring: when it rules both scores out,
+    # as it does for almost every pair, difflib (the slow part of a question) is not asked.
+    common = LCSseq.similarity(term, other)
     shorter = min(len(term), len(other))
+    typo = (
+        abs(len(other) - len(term)) <= 2
+        and term[:2] == other[:2]
+        and 2.0 * common / (len(term) + len(other)) >= 0.8
+    )
+    contained = common >= 5 and common >= 0.75 * shorter
+    if not (typo or contained):
+        return 0.0
+    matcher = difflib.SequenceMatcher(None, term, other, autojunk=False)
+    if typo and matcher.ratio() >= 0.8:
+        return 0.8
     longest = matcher.find_longest_match(0, len(term), 0, len(other)).size
     return 0.7 if longest >= 5 and longest >= 0.75 * shorter else 0.0
 
