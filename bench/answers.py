@@ -56,12 +56,12 @@ def main() -> int:
             latency = result.latency
             figures[backend] = {
                 "questions": len(items),
-                "first_sentence_p50_ms": latency.first_token_ms.p50,
-                "first_sentence_p95_ms": latency.first_token_ms.p95,
-                "total_p50_ms": latency.total_ms.p50,
-                "total_p95_ms": latency.total_ms.p95,
-                "retrieval_plus_evidence_p50_ms": latency.retrieve_ms.p50,
-                "retrieval_plus_evidence_p95_ms": latency.retrieve_ms.p95,
+                "first_sentence_p50_ms": round(latency.first_token_ms.p50, 1),
+                "first_sentence_p95_ms": round(latency.first_token_ms.p95, 1),
+                "total_p50_ms": round(latency.total_ms.p50, 1),
+                "total_p95_ms": round(latency.total_ms.p95, 1),
+                "retrieval_plus_evidence_p50_ms": round(latency.retrieve_ms.p50, 1),
+                "retrieval_plus_evidence_p95_ms": round(latency.retrieve_ms.p95, 1),
                 "retrieval_hit_at_5": _ratio(result.overall.hit_at_5),
                 "chunks": result.info.corpus_chunks,
                 "llm_threads": result.info.llm_threads,

@@ -541,6 +541,7 @@ class Answerer:
         """Verified sentences of the model's answer, as soon as each one is complete."""
         assert self.backend is not None
         by_number = {p.n: p for p in passages}
+        labels = {p.label() for p in passages}
         buffer = ""
         emitted: list[str] = []
         unsupported_in_a_row = 0
@@ -548,7 +549,8 @@ class Answerer:
 
         def settle(text: str) -> tuple[AnswerSentence, list[Passage]] | None:
             nonlocal unsupported_in_a_row
-            for sentence, cited_numbers in citations.split_cited_sentences(text):
+            for said, cited_numbers in citations.split_cited_sentences(text):
+                sentence = without_echoed_label(said, labels)
                 verdict = self._verify(sentence, cited_numbers, by_number)
                 key = normalize(sentence)
                 if verdict is None or key in emitted:
@@ -594,6 +596,18 @@ class Answerer:
             if check_sentence(sentence, [passage.quote], self.embedder).supported:
                 return AnswerSentence(text=sentence, verified=True, origin="generated"), [passage]
         return None
+
+
+def without_echoed_label(sentence: str, labels: set[str]) -> str:
+    """`sentence` without a leading "(source label)" copied from the passage listing: models
+    echo the prompt's `[n] (label) text` shape, and the label is the citation's job, not a
+    claim to verify or show."""
+    stripped = sentence.lstrip()
+    for label in labels:
+        echo = f"({label})"
+        if stripped.startswith(echo):
+            return stripped[len(echo) :].lstrip(" :—-")
+    return sentence
 
 
 def retrieved_for_display(retrieved: Sequence[RetrievedChunk]) -> list[dict[str, object]]:

@@ -149,6 +149,21 @@ def test_sentence_that_shifts_tense_negation_or_talks_about_the_text_is_dropped(
     assert "dozens" in answer.text.casefold(), "the evidence is quoted instead"
 
 
+def test_a_passage_label_echoed_by_the_model_is_not_part_of_the_sentence(resources):
+    question = "How many joint medical science projects does ASRMU run each year?"
+    probe = _with_backend(resources, [""])
+    service.ask(question, resources=probe)
+    listing = probe.backend.prompts[0][-1].content
+    first = next(line for line in listing.splitlines() if line.startswith("[1] ("))
+    # The model copies the prompt's "[n] (label) text" shape, label and all.
+    res = _with_backend(resources, [first])
+    answer = service.ask(question, resources=res)
+    generated = [s for s in answer.sentences if s.origin == "generated"]
+    label = first[len("[1] ") : first.index(") ") + 1]
+    assert generated, f"the copied passage was dropped: {answer.text}"
+    assert label not in answer.text, f"the label was shown as part of the answer: {answer.text}"
+
+
 def test_repeated_sentences_are_cut(resources):
     line = "Each year, ASRMU runs dozens of joint medical science projects [1]. "
     res = _with_backend(resources, [line * 6])
