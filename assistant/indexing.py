@@ -66,6 +66,7 @@ def sync_corpus(
     progress: ProgressCallback | None = None,
     write_batch: int = WRITE_BATCH,
     force: Collection[str] = (),
+    sentence_vectors: bool = True,
 ) -> IndexReport:
     """Index new and changed documents of `corpus_dir`, drop removed ones, report what happened.
 
@@ -81,6 +82,7 @@ def sync_corpus(
         progress: called as progress("Embedding", done, total) while embedding.
         write_batch: chunks embedded and written per batch.
         force: doc ids to re-index even when their hash is unchanged (repairs).
+        sentence_vectors: store each sentence's vector with its chunk (see `assistant.sentences`).
 
     Raises:
         ConfigError: the corpus folder does not exist.
@@ -94,7 +96,7 @@ def sync_corpus(
     try:
         store.tidy()
         plan = _plan(corpus_dir, store.manifest(), embedder, chunking, force)
-        written = _write(plan, store, embedder, progress, max(1, write_batch))
+        written = _write(plan, store, embedder, progress, max(1, write_batch), sentence_vectors)
         store.delete_documents(plan.removed)
         if rebuild:
             store.finish_rebuild()
@@ -257,6 +259,7 @@ def _write(
     embedder: Embedder,
     progress: ProgressCallback | None,
     write_batch: int,
+    sentence_vectors: bool = True,
 ) -> int:
     """Embed and store the planned documents a group at a time; returns chunks written."""
     total = plan.chunk_count
@@ -277,10 +280,12 @@ def _write(
             vectors = embedder.embed([c.embedding_text() for c in part], cache=False)
             # Answering compares each sentence with the question; embedded here once, not
             # on every question that retrieves the chunk.
-            sentence_vectors = embed_sentences(
-                part, lambda texts: embedder.embed(texts, cache=False)
+            packed = (
+                embed_sentences(part, lambda texts: embedder.embed(texts, cache=False))
+                if sentence_vectors
+                else None
             )
-            store.write_chunks(part, vectors, generations, sentence_vectors)
+            store.write_chunks(part, vectors, generations, packed)
             done += len(part)
             if progress:
                 progress(EMBEDDING_STAGE, done, total)

@@ -210,6 +210,7 @@ def build_index(
             rebuild=rebuild,
             progress=progress,
             write_batch=settings.index.write_batch,
+            sentence_vectors=settings.index.sentence_vectors,
         )
     resources.retriever.refresh()
     log.info("indexed in %.1f s", time.perf_counter() - started)
@@ -261,6 +262,7 @@ def repair_index(
             settings.chunking,
             progress=progress,
             write_batch=settings.index.write_batch,
+            sentence_vectors=settings.index.sentence_vectors,
             force=doc_ids,
         )
 

@@ -116,3 +116,25 @@ def test_an_index_without_sentence_data_answers_the_same(tmp_path, embedder):
             for a in (service.ask(q, resources=resources) for q in QUESTIONS)
         ]
     assert answers["older"] == answers["current"], f"the same answers from either index: {answers}"
+
+
+def test_sentence_vectors_can_be_left_to_answering(tmp_path, embedder):
+    """ASSISTANT_INDEX_SENTENCE_VECTORS=false: the indexer stores offsets only (it encodes
+    each chunk once) and answering embeds the retrieved sentences itself."""
+    from assistant.config import IndexSettings
+
+    (tmp_path / "corpus" / "centre").mkdir(parents=True)
+    name = "centre/cpmr-mission-and-mandate.txt"
+    shutil.copy(CORPUS / name, tmp_path / "corpus" / name)
+    settings = make_settings(tmp_path, index=IndexSettings(sentence_vectors=False))
+    store = open_store(settings, embedder.model_id, embedder.dimension)
+    resources = service.Resources(
+        settings, embedder, store, HybridRetriever(store, embedder, settings.retrieval), None
+    )
+    report = service.build_index(resources=resources)
+    chunks = store.all_chunks()
+    assert report.chunks_total and all(c.sentences for c in chunks), "offsets are stored"
+    assert store.sentence_vectors(chunks) == {}, "no sentence vectors were stored"
+    assert not report.notes, f"a setting's choice needs no upgrade note: {report.notes}"
+    answer = service.ask(QUESTIONS[0], resources=resources)
+    assert answer.citations, f"answering embeds the sentences itself and answers: {answer.text}"
