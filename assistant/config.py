@@ -53,6 +53,11 @@ class EmbeddingSettings(BaseSettings):
         Path(".data/onnx"), description="Folder caching the embedding model exported to ONNX."
     )
 
+    @property
+    def model_id(self) -> str:
+        """The id an index built with these settings records (known without loading the model)."""
+        return self.model or "all-MiniLM-L6-v2"
+
 
 class StoreSettings(BaseSettings):
     model_config = _section("ASSISTANT_STORE_")
@@ -336,6 +341,12 @@ class Settings(BaseSettings):
     @property
     def index_lock_file(self) -> Path:
         return self.index.lock_file or self.paths.chroma_dir / "index.lock"
+
+    @property
+    def lexical_dir(self) -> Path:
+        """Where BM25 indexes are saved, keyed by store revision. Beside the embedded store;
+        in server mode the same local folder, so each machine keeps its own copy."""
+        return self.paths.chroma_dir / "lexical" / self.store.collection
 
 
 SECTIONS: tuple[type[BaseSettings], ...] = (

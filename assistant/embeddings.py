@@ -44,7 +44,7 @@ def packaged_model_path() -> Path:
 
 def model_id_for(settings: EmbeddingSettings) -> str:
     """The id an index built with these settings records (known without loading the model)."""
-    return settings.model or "all-MiniLM-L6-v2"
+    return settings.model_id
 
 
 class Embedder(Embeddings):

@@ -21,16 +21,18 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-from assistant import loaders
-from assistant.chunking import chunk_document
 from assistant.config import ChunkingSettings
-from assistant.embeddings import Embedder
 from assistant.errors import ConfigError, DocumentError
-from assistant.loaders.files import is_document_path, visible_files
-from assistant.sentences import embed_sentences
+from assistant.loaders.files import SUPPORTED_SUFFIXES, is_document_path, read_bytes, visible_files
 from assistant.store import IndexedDocument, VectorStore, new_generation
 from assistant.types import Chunk, Document, FileFailure, IndexReport
+
+# The parsers, the chunker and the model are imported where a document is parsed: a run on an
+# unchanged corpus only hashes files (see `unchanged_report`).
+if TYPE_CHECKING:
+    from assistant.embeddings import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -190,9 +192,9 @@ def _read(path: Path, doc_id: str) -> bytes:
         # why it never shows up.
         raise DocumentError(
             f"unsupported file type '{path.suffix.lower() or '(none)'}': not indexed; "
-            f"save it as {', '.join(loaders.SUPPORTED_SUFFIXES)}"
+            f"save it as {', '.join(SUPPORTED_SUFFIXES)}"
         )
-    return loaders.read_bytes(path)
+    return read_bytes(path)
 
 
 def _plan(
@@ -202,6 +204,9 @@ def _plan(
     chunking: ChunkingSettings,
     force: Collection[str],
 ) -> _Plan:
+    from assistant import loaders
+    from assistant.chunking import chunk_document
+
     plan = _Plan()
     present: set[str] = set()
     for doc_id, path in visible_files(corpus_dir):
@@ -280,6 +285,8 @@ def _write(
             vectors = embedder.embed([c.embedding_text() for c in part], cache=False)
             # Answering compares each sentence with the question; embedded here once, not
             # on every question that retrieves the chunk.
+            from assistant.sentences import embed_sentences  # with the model, not on the fast path
+
             packed = (
                 embed_sentences(part, lambda texts: embedder.embed(texts, cache=False))
                 if sentence_vectors

@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from assistant.text import Span, split_sentences
-from assistant.types import Chunk
+from assistant.types import SENTENCE_VECTORS_KEY, Chunk
 
-SENTENCE_VECTORS_KEY = "sentence_vectors"
+__all__ = ["SENTENCE_VECTORS_KEY", "chunk_sentences", "embed_sentences", "stored_vectors"]
 _DTYPE = np.dtype("<f2")
 
 Embed = Callable[[Sequence[str]], Sequence[Sequence[float]]]

@@ -13,19 +13,12 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from assistant import consistency, indexing, loaders
-from assistant.answering import Answerer, claims
-from assistant.answering.questions import split_question
+from assistant import indexing
 from assistant.config import Settings, load_settings
-from assistant.embeddings import Embedder
 from assistant.errors import InputError
-from assistant.llm import ChatBackend, load_chat_backend
-from assistant.loaders.files import resolve_in_corpus
 from assistant.locking import index_lock
-from assistant.retrieval import HybridRetriever
-from assistant.retrieval.crosslingual import CrossLingualScorer
-from assistant.store import VectorStore, open_store
 from assistant.types import (
     Answer,
     AnswerEvent,
@@ -36,6 +29,17 @@ from assistant.types import (
     SavedUpload,
     StreamEvent,
 )
+
+# The models, Chroma, LangChain and the answering stack are imported where they are used:
+# `index.py` on an unchanged corpus answers from file hashes and the store's manifest, and
+# importing all of them would take longer than that whole run (see docs/performance.md).
+if TYPE_CHECKING:
+    from assistant import consistency
+    from assistant.answering import Answerer
+    from assistant.embeddings import Embedder
+    from assistant.llm import ChatBackend
+    from assistant.retrieval import HybridRetriever
+    from assistant.store import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,8 @@ class Resources:
     @property
     def answerer(self) -> Answerer:
         if self._answerer is None:
+            from assistant.answering import Answerer
+
             self._answerer = Answerer(self.settings, self.retriever, self.embedder, self.backend)
         return self._answerer
 
@@ -77,6 +83,13 @@ def load_resources(
             indexer's --rebuild); otherwise such a store is an error.
         progress: told about each loading stage, so a UI can show it.
     """
+    from assistant.answering import claims
+    from assistant.embeddings import Embedder
+    from assistant.llm import load_chat_backend
+    from assistant.retrieval import HybridRetriever
+    from assistant.retrieval.crosslingual import CrossLingualScorer
+    from assistant.store import open_store
+
     settings = settings or load_settings()
     report = progress or (lambda stage, done, total: None)
     report("Loading the embedding model", 0, 3)
@@ -87,7 +100,9 @@ def load_resources(
     if settings.retrieval.crosslingual and with_chat_model:  # questions only, not indexing
         report("Loading the multilingual encoder", 1, 3)
         crosslingual = CrossLingualScorer(threads=settings.llm_threads)
-    retriever = HybridRetriever(store, embedder, settings.retrieval, crosslingual)
+    retriever = HybridRetriever(
+        store, embedder, settings.retrieval, crosslingual, lexical_dir=settings.lexical_dir
+    )
     backend = None
     if with_chat_model and settings.llm.backend != "extractive":
         report("Loading the chat model", 2, 3)
@@ -101,6 +116,8 @@ def load_resources(
 
 
 def _validated(question: str, history: Sequence[ChatTurn], settings: Settings) -> str:
+    from assistant.answering.questions import split_question
+
     question = question.strip()
     if not question:
         raise InputError("The question is empty: type a question about CPMR or its partnerships.")
@@ -212,20 +229,26 @@ def build_index(
             write_batch=settings.index.write_batch,
             sentence_vectors=settings.index.sentence_vectors,
         )
-    resources.retriever.refresh()
+    _save_lexical(resources)
     log.info("indexed in %.1f s", time.perf_counter() - started)
     return report
+
+
+def _save_lexical(resources: Resources) -> None:
+    """After a write: build the BM25 index of the new revision and save it beside the store,
+    so serving processes load it instead of each stemming every chunk again."""
+    resources.retriever.refresh()
+    resources.retriever.lexical_index()
 
 
 def index_unchanged(settings: Settings, corpus_dir: Path | None = None) -> IndexReport | None:
     """The report of an indexing run when the corpus is unchanged since the last one, found
     without loading the embedding model; None when there is work (then call `build_index`)."""
-    from assistant.embeddings import model_id_for
     from assistant.store import open_existing
 
     corpus = corpus_dir or settings.paths.corpus_dir
     require_corpus(corpus)
-    store = open_existing(settings, model_id_for(settings.embedding))
+    store = open_existing(settings, settings.embedding.model_id)
     return indexing.unchanged_report(corpus, store) if store is not None else None
 
 
@@ -236,6 +259,8 @@ def verify_index(
 
     Holds the index lock so that a run in progress is not mistaken for damage.
     """
+    from assistant import consistency
+
     settings = resources.settings
     corpus = corpus_dir or settings.paths.corpus_dir
     require_corpus(corpus)
@@ -250,6 +275,8 @@ def repair_index(
     progress: ProgressCallback | None = None,
 ) -> consistency.Verification:
     """Fix what `verify_index` finds (`index.py --repair`); returns the check after repairing."""
+    from assistant import consistency
+
     settings = resources.settings
     corpus = corpus_dir or settings.paths.corpus_dir
     require_corpus(corpus)
@@ -268,7 +295,7 @@ def repair_index(
 
     with writing_index(settings, "repairing the index"):
         result = consistency.repair(corpus, resources.store, reindex)
-    resources.retriever.refresh()
+    _save_lexical(resources)
     return result
 
 
@@ -287,6 +314,9 @@ def get_document(
         InputError: `doc_id` points outside the corpus folder.
         DocumentError: the file can no longer be read.
     """
+    from assistant import loaders
+    from assistant.loaders.files import resolve_in_corpus
+
     root = corpus_dir or resources.settings.paths.corpus_dir
     path = resolve_in_corpus(root, doc_id)
     return loaders.load_document(path, root) if path.is_file() else None
@@ -301,11 +331,13 @@ def remove_document(doc_id: str, *, resources: Resources, corpus_dir: Path | Non
     Raises:
         IndexBusyError: another process kept the index lock for the whole wait.
     """
+    from assistant import loaders
+
     root = corpus_dir or resources.settings.paths.corpus_dir
     with writing_index(resources.settings, "removing a document"):
         loaders.delete_corpus_file(root, doc_id)
         resources.store.delete_documents([doc_id])
-    resources.retriever.refresh()
+    _save_lexical(resources)
 
 
 def save_upload(
@@ -326,6 +358,8 @@ def save_upload(
             different file (see `loaders.save_news_file`).
         DocumentError: the file cannot be read as a document (corrupt PDF, binary, empty, ...).
     """
+    from assistant import loaders
+
     settings = resources.settings
     root = corpus_dir or settings.paths.corpus_dir
     limit = int(settings.limits.max_upload_mb * 1024 * 1024)

@@ -49,8 +49,7 @@ from chromadb.errors import ChromaError, NotFoundError
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, IndexNotBuiltError, StoreError, UnavailableError
-from assistant.sentences import SENTENCE_VECTORS_KEY, stored_vectors
-from assistant.types import Chunk, DocumentInfo, int_to_date
+from assistant.types import SENTENCE_VECTORS_KEY, Chunk, DocumentInfo, int_to_date
 
 log = logging.getLogger(__name__)
 
@@ -868,6 +867,8 @@ class VectorStore:
     def sentence_vectors(self, chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
         """text -> vector of the titles and sentences of these live chunks, as the indexer
         stored them (one round trip); chunks written without them are left out."""
+        from assistant.sentences import stored_vectors  # pysbd and more: not at import time
+
         wanted = {c.chunk_id: c for c in chunks if c.sentences is not None}
         if not wanted:
             return {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -38,19 +39,70 @@ def _segmenter() -> pysbd.Segmenter:
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
+# pysbd only ever cuts at these characters (sentence punctuation, list markers such as "a)",
+# full-width forms); a line holding none of them is one sentence, checked against pysbd on
+# 25,000 lines of news text and random strings (bench/sentence_splitting.py).
+_BOUNDARY_MARKS = frozenset(".!?。．！？)）」…")
+_TRAILING_SPACE_RE = re.compile(r"\s*")
+# Lines and chunk texts come back again and again (answering splits the retrieved chunks on
+# every question; boilerplate lines repeat across news items): a few MB of offsets.
+_SEGMENT_CACHE_SIZE = 4096
+
+
+@lru_cache(maxsize=_SEGMENT_CACHE_SIZE)
+def _segment_piece(piece: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each sentence of `piece`, surrounding white space excluded."""
+    if not _BOUNDARY_MARKS.intersection(piece):
+        lead = len(piece) - len(piece.lstrip())
+        stripped = piece.strip()
+        return ((lead, lead + len(stripped)),) if stripped else ()
+    spans: list[tuple[int, int]] = []
+    for raw, start in _pysbd_spans(piece):
+        stripped = raw.strip()
+        if stripped:
+            lead = len(raw) - len(raw.lstrip())
+            spans.append((start + lead, start + lead + len(stripped)))
+    return tuple(spans)
+
+
+def _pysbd_spans(text: str) -> list[tuple[str, int]]:
+    """pysbd's sentences with their offsets, exactly as `Segmenter.segment(char_span=True)`
+    returns them, without its way of finding the offsets: that compiles one regex per sentence
+    and scans the text from its start each time, which took a third of the splitting time
+    and flushed the `re` cache that pysbd's own patterns depend on. Here a sentence is found
+    the same way (the first occurrence, plus trailing white space, that ends past the previous
+    sentence; non-overlapping search from the start) with `str.find`."""
+    found: list[tuple[str, int]] = []
+    prior_end = 0
+    for sentence in _segmenter().processor(text).process():
+        for at, end in _occurrences(text, sentence):
+            if end > prior_end:
+                found.append((text[at:end], at))
+                prior_end = end
+                break
+    return found
+
+
+def _occurrences(text: str, sentence: str) -> Iterator[tuple[int, int]]:
+    r"""What `re.finditer(re.escape(sentence) + r"\s*", text)` yields, as (start, end)."""
+    if not sentence:  # an empty pattern matches everywhere: leave that to `re` itself
+        for empty in re.finditer(r"\s*", text):
+            yield empty.span()
+        return
+    position = 0
+    while (at := text.find(sentence, position)) >= 0:
+        trailing = _TRAILING_SPACE_RE.match(text, at + len(sentence))
+        position = trailing.end() if trailing else at + len(sentence)
+        yield at, position
+
+
 def _segment_line(line: str, offset: int) -> list[Span]:
     spans: list[Span] = []
     for piece_start in range(0, len(line), _MAX_SEGMENT_CHARS):
         piece = line[piece_start : piece_start + _MAX_SEGMENT_CHARS]
         base = offset + piece_start
-        for part in _segmenter().segment(piece):
-            raw = part.sent
-            stripped = raw.strip()
-            if not stripped:
-                continue
-            lead = len(raw) - len(raw.lstrip())
-            start = base + part.start + lead
-            spans.append(Span(start, start + len(stripped), stripped))
+        for start, end in _segment_piece(piece):
+            spans.append(Span(base + start, base + end, piece[start:end]))
     return spans
 
 
@@ -128,13 +180,22 @@ def numbers(text: str) -> set[str]:
     return found
 
 
-def _load_stopwords() -> frozenset[str]:
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
     return frozenset(STOPWORDS_EN_PLUS)
 
 
-STOPWORDS = _load_stopwords()
+# Loaded on first use (PEP 562): importing bm25s costs half a second, and an indexing run on
+# an unchanged corpus imports this module (through the loaders) without needing stop words.
+STOPWORDS: frozenset[str]
+
+
+def __getattr__(name: str) -> frozenset[str]:
+    if name == "STOPWORDS":
+        return _stopwords()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _COMPOUND_RE = re.compile(r"[-']")
@@ -155,5 +216,6 @@ def terms(text: str, *, compounds: bool = True) -> list[str]:
                 parts.insert(0, word)
         else:
             parts = [word]
-        out.extend(stem(p) for p in parts if p and p not in STOPWORDS)
+        stopwords = _stopwords()
+        out.extend(stem(p) for p in parts if p and p not in stopwords)
     return out

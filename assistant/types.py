@@ -143,6 +143,8 @@ class Chunk(_Frozen):
 
 
 SENTENCES_KEY = "sentences"
+# The packed vectors of a chunk's title and sentences (`assistant.sentences`).
+SENTENCE_VECTORS_KEY = "sentence_vectors"
 
 
 def _format_spans(spans: tuple[tuple[int, int], ...]) -> str:

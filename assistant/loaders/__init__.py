@@ -34,15 +34,14 @@ from assistant.loaders.files import (
     doc_id_for,
     human_size,
     is_document_path,
+    read_bytes,
     resolve_in_corpus,
     safe_filename,
     visible_files,
     write_atomically,
 )
 from assistant.loaders.metadata import date_from_filename, title_from_text
-from assistant.loaders.pdf import read_pdf
 from assistant.loaders.plaintext import read_text
-from assistant.loaders.webpage import read_html
 from assistant.types import Document, FileFailure, PageSpan, SavedUpload
 
 __all__ = [
@@ -58,6 +57,21 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+# pypdf and trafilatura are imported with the first file that needs them: together they take
+# longer to import than an indexing run on an unchanged corpus takes in all.
+def read_html(data: bytes) -> Extraction:
+    from assistant.loaders.webpage import read_html as read
+
+    return read(data)
+
+
+def read_pdf(data: bytes) -> Extraction:
+    from assistant.loaders.pdf import read_pdf as read
+
+    return read(data)
+
 
 _READERS: dict[str, Callable[[bytes], Extraction]] = {
     ".txt": lambda data: read_text(data, markdown=False),
@@ -148,16 +162,6 @@ def parse_document(data: bytes, doc_id: str) -> Document:
         pages=pages,
         content_hash=hashlib.sha256(data).hexdigest(),
     )
-
-
-def read_bytes(path: Path) -> bytes:
-    """A document file's bytes, or a DocumentError that says why they cannot be read."""
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(
-            f"cannot read the file ({exc.strerror or exc}): check its permissions"
-        ) from exc
 
 
 def load_document(path: Path, corpus_dir: Path) -> Document:

@@ -161,3 +161,13 @@ def resolve_in_corpus(corpus_dir: Path, doc_id: str) -> Path:
     if target == root or not target.is_relative_to(root) or target.is_dir():
         raise refused
     return target
+
+
+def read_bytes(path: Path) -> bytes:
+    """A document file's bytes, or a DocumentError that says why they cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(
+            f"cannot read the file ({exc.strerror or exc}): check its permissions"
+        ) from exc

@@ -7,7 +7,10 @@ script is ranked by the multilingual encoder (`crosslingual.py`) instead of Mini
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from pathlib import Path
 
 from assistant.config import RetrievalSettings
 from assistant.embeddings import Embedder
@@ -20,6 +23,8 @@ from assistant.store import VectorStore
 from assistant.text import is_latin
 from assistant.types import Chunk, RetrievedChunk
 
+log = logging.getLogger(__name__)
+
 
 class HybridRetriever:
     """Dense + BM25 retrieval over one store, fused with weighted reciprocal rank fusion."""
@@ -30,8 +35,12 @@ class HybridRetriever:
         embedder: Embedder,
         settings: RetrievalSettings,
         crosslingual: CrossLingualScorer | None = None,
+        lexical_dir: Path | None = None,
     ) -> None:
+        """`lexical_dir`: where BM25 indexes are saved and loaded, keyed by store revision
+        (see `lexical`); None builds in memory only."""
         self.store = store
+        self.lexical_dir = lexical_dir
         self.embedder = embedder
         self.settings = settings
         self.crosslingual = crosslingual
@@ -46,13 +55,35 @@ class HybridRetriever:
             self._revision = None
 
     def lexical_index(self) -> LexicalIndex:
-        """The BM25 index for the store's current revision (rebuilt when the store changed)."""
+        """The BM25 index for the store's current revision: the one in memory, else the one
+        saved for this revision, else built (reusing the terms of unchanged chunks) and saved."""
         revision = self.store.revision()
         with self._lock:
             if self._lexical is None or revision != self._revision:
-                self._lexical = LexicalIndex(self.store.all_chunks(), previous=self._lexical)
+                self._lexical = self._load_or_build(revision)
                 self._revision = revision
             return self._lexical
+
+    def _load_or_build(self, revision: str) -> LexicalIndex:
+        started = time.perf_counter()
+        chunks = self.store.all_chunks()
+        root = self.lexical_dir
+        if root is not None:
+            loaded = LexicalIndex.load(root, revision, chunks)
+            if loaded is not None:
+                log.info("BM25 index loaded (%d chunks, %.1f s)", len(chunks), _since(started))
+                return loaded
+        previous = self._lexical
+        built = LexicalIndex(
+            chunks,
+            previous=previous
+            if previous is not None or root is None
+            else LexicalIndex.saved_terms(root),
+        )
+        if root is not None:
+            built.save(root, revision)
+        log.info("BM25 index built (%d chunks, %.1f s)", len(chunks), _since(started))
+        return built
 
     def opening_chunk(self, doc_id: str) -> Chunk | None:
         """The first chunk of a document (its headline and lead), from the store's contents."""
@@ -96,3 +127,7 @@ class HybridRetriever:
             lexical_weight=self.settings.lexical_weight,
             rrf_k=self.settings.rrf_k,
         )[:k]
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started
