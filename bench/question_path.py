@@ -108,6 +108,22 @@ class SentenceVectors:
         self.known: dict[str, Any] = {}
         self.counts = {"real": 0, "borrowed": 0}
 
+    def prime(self, chroma: Path) -> None:
+        """Take the real sentence vectors a store of the current format already holds (the
+        smaller stores hold the first chunks of the larger), so they are not embedded again."""
+        from assistant.sentences import stored_vectors
+        from assistant.store import open_existing
+
+        settings = _settings(_corpus_dir(work=chroma.parent, size=0), chroma)
+        store = open_existing(settings, self.embedder.model_id)
+        if store is None:
+            return
+        before = len(self.known)
+        for chunk, _, packed in store.export():
+            for text, vector in stored_vectors(chunk, packed, store.dimension).items():
+                self.known.setdefault(text, vector)
+        _log(f"{len(self.known) - before:,} sentence vectors taken from {chroma.name}")
+
     def _embed(self, texts: Any) -> list[Any]:
         missing = [t for t in dict.fromkeys(texts) if t not in self.known]
         if missing:
@@ -374,6 +390,10 @@ def build_stores(work: Path, sizes: list[int], seed: int, embed_limit: int) -> N
         return
     embedder = Embedder.from_settings(load_settings().embedding)
     sentences = SentenceVectors(embedder, embed_limit, seed)
+    for built in sorted(work.glob(f"store-*-f{FORMAT}/built.json")):
+        facts = json.loads(built.read_text(encoding="utf-8"))
+        if facts.get("sentence_vectors", {}).get("real"):
+            sentences.prime(built.parent)
     for size in missing:
         upgrade_store(work, size, sentences)
     largest = sizes[-1]
