@@ -21,6 +21,7 @@ from assistant.text import Span, split_sentences
 from assistant.types import Chunk, Document
 
 TokenCounter = Callable[[str], int]
+BatchTokenCounter = Callable[[Sequence[str]], list[int]]
 
 # BERT-style models add [CLS] and [SEP] to every input; they count against the window.
 SPECIAL_TOKENS = 2
@@ -55,6 +56,7 @@ def chunk_document(
     overlap_sentences: int,
     count_tokens: TokenCounter,
     window: int | None = None,
+    count_many: BatchTokenCounter | None = None,
 ) -> list[Chunk]:
     """Split `doc` into chunks of whole sentences of at most `max_tokens` tokens of text.
 
@@ -62,11 +64,14 @@ def chunk_document(
     included); the text budget then shrinks so that `Chunk.embedding_text()` fits it.
     `overlap_sentences` trailing sentences of a chunk are repeated at the start of the next
     one when both lie in the same paragraph (across a paragraph break they add only noise).
+    `count_many`, when given, counts the tokens of many texts at once (the same counts as
+    `count_tokens`, with one tokenizer call per document instead of one per sentence).
     """
     if max_tokens < 1:
         raise ValueError("max_tokens must be positive")
     budget = _text_budget(doc, max_tokens, count_tokens, window)
-    units = _units(doc.text, budget, count_tokens)
+    many = count_many or (lambda texts: [count_tokens(t) for t in texts])
+    units = _units(doc.text, budget, count_tokens, many)
     spans = _pack(doc.text, units, budget, max(0, overlap_sentences), count_tokens)
     return [_make_chunk(doc, index, start, end) for index, (start, end) in enumerate(spans)]
 
@@ -123,8 +128,11 @@ def _sentences(text: str) -> list[Span]:
     return merged
 
 
-def _units(text: str, budget: int, count_tokens: TokenCounter) -> list[_Unit]:
+def _units(
+    text: str, budget: int, count_tokens: TokenCounter, count_many: BatchTokenCounter
+) -> list[_Unit]:
     sentences = _sentences(text)
+    costs = count_many([span.text for span in sentences])
     units: list[_Unit] = []
     for i, span in enumerate(sentences):
         gap_before = text[sentences[i - 1].end : span.start] if i else "\n\n"
@@ -132,7 +140,7 @@ def _units(text: str, budget: int, count_tokens: TokenCounter) -> list[_Unit]:
         alone = "\n" in gap_before and "\n" in gap_after
         heading = _is_heading(span.text, alone)
         paragraph = gap_before.count("\n") >= 2
-        cost = count_tokens(span.text)
+        cost = costs[i]
         pieces = [(span.start, span.end, cost)]
         if cost > budget:
             pieces = _split_long(text, span.start, span.end, budget, count_tokens)

@@ -128,6 +128,15 @@ class Embedder(Embeddings):
         # verbose=False: counting a long text is the point, not a truncation to warn about.
         return len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
+    def count_tokens_many(self, texts: Sequence[str]) -> list[int]:
+        """`count_tokens` of each text, in one tokenizer call: a call per sentence spent more
+        time in the tokenizer's Python wrapper than in tokenizing (a quarter of chunking)."""
+        if not texts:
+            return []
+        tokenizer: Any = self._model.tokenizer
+        encoded = tokenizer(list(texts), add_special_tokens=False, verbose=False)
+        return [len(ids) for ids in encoded["input_ids"]]
+
     def embed(
         self, texts: Sequence[str], *, show_progress: bool = False, cache: bool = True
     ) -> list[list[float]]:

@@ -230,6 +230,7 @@ def _plan(
             overlap_sentences=chunking.overlap_sentences,
             count_tokens=embedder.count_tokens,
             window=embedder.max_tokens,
+            count_many=embedder.count_tokens_many,
         )
         if not chunks:
             plan.failures.append(FileFailure(path=doc_id, reason="no text left to index"))

@@ -167,12 +167,12 @@ def rerun_at(documents: int, seed: int) -> dict[str, Any]:
 
 
 def profile(corpus: Path, documents: int) -> list[str]:
-    """The top of a pyinstrument profile of indexing the first `documents` documents."""
+    """The top of a pyinstrument profile of indexing the first `documents` documents: what
+    `index.py` does once the model is loaded (`service.build_index`: plan, embed, write, then
+    the BM25 index of the new revision, saved beside the store)."""
     from pyinstrument import Profiler
 
-    from assistant.embeddings import Embedder
-    from assistant.indexing import sync_corpus
-    from assistant.store import open_store
+    from assistant import service
 
     subset = WORK / f"index-profile-{documents}"
     chroma = WORK / f"index-profile-store-{documents}"
@@ -183,14 +183,13 @@ def profile(corpus: Path, documents: int) -> list[str]:
     for path in sorted(corpus.rglob("*.txt"))[:documents]:
         shutil.copy(path, subset / path.name)
     settings = settings_for(subset, chroma)
-    embedder = Embedder.from_settings(settings.embedding)
-    store = open_store(settings, embedder.model_id, embedder.dimension)
+    resources = service.load_resources(settings, with_chat_model=False)
     profiler = Profiler(interval=0.01)
     profiler.start()
-    sync_corpus(subset, store, embedder, settings.chunking, write_batch=settings.index.write_batch)
+    service.build_index(resources=resources)
     profiler.stop()
     text = profiler.output_text(unicode=False, color=False, show_all=False)
-    return [line.rstrip() for line in text.splitlines() if line.strip()][:60]
+    return [line.rstrip() for line in text.splitlines() if line.strip()][:70]
 
 
 def verdicts(figures: dict[str, Any]) -> list[str]:

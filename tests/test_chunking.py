@@ -316,3 +316,19 @@ def test_a_real_pdf_gives_chunks_their_page(embedder, tmp_path: Path):
         assert c.text.startswith(f"Finding {c.page}."), (
             f"{c.chunk_id} is on page {c.page} but reads {c.text[:20]!r}"
         )
+
+
+def test_counting_tokens_in_one_call_per_document_makes_the_same_chunks(embedder, documents):
+    # The indexer counts a document's sentences in one tokenizer call (count_many); the
+    # chunks must be exactly those of counting sentence by sentence.
+    for doc in documents:
+        one_by_one = chunk_uncached(doc, embedder)
+        batched = chunk_document(
+            doc,
+            max_tokens=DEFAULTS.max_tokens,
+            overlap_sentences=DEFAULTS.overlap_sentences,
+            count_tokens=embedder.count_tokens,
+            window=embedder.max_tokens,
+            count_many=embedder.count_tokens_many,
+        )
+        assert batched == one_by_one, f"{doc.doc_id}: batched counts changed the chunks"

@@ -246,6 +246,27 @@ def comparison(
     return parts
 
 
+def side_by_side(reading: Reading, reports: Sequence[Sequence[Evidence]]) -> list[Part]:
+    """Each report's claim with its own citation, one report after the other, under a label
+    that says plainly whether they differ (each gives figures or dates, and not the same)."""
+    first, second = reports[0], reports[1]
+    differs = _figures(first) and _figures(second) and _figures(first) != _figures(second)
+    label = say("differ" if differs else "each_says", reading.language)
+    parts = [Part(label, (), "label")]
+    for report in reports[:2]:
+        parts += [Part(e.text, (e,), "item") for e in report]
+    return parts
+
+
+def _figures(report: Sequence[Evidence]) -> frozenset[str]:
+    """The numbers and dates a report's sentences give."""
+    found: set[str] = set()
+    for e in report:
+        found |= numbers(e.text)
+        found |= {m.group(0).casefold() for m in _DATE_PHRASE_RE.finditer(e.text)}
+    return frozenset(found)
+
+
 def scope_reply(language: str) -> list[Part]:
     """What the assistant covers and three questions to try: the answer to small talk."""
     parts = [

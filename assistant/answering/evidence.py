@@ -148,6 +148,7 @@ def gather_evidence(
     scorer: Scorer,
     threshold: float | None = None,
     known: Callable[[str], bool] | None = None,
+    crosslingual: Callable[[str, Sequence[str]], np.ndarray] | None = None,
 ) -> Scored:
     """Score every candidate sentence of `retrieved` for the question, best first.
 
@@ -177,6 +178,12 @@ def gather_evidence(
         title_sim = dict(zip(titles, matrix[1 : 1 + len(titles)] @ q_vec, strict=True))
         similarities = matrix[1 + len(titles) :] @ q_vec
         title_similarities = np.asarray([title_sim[c.title] for c in cands])
+    elif crosslingual is not None:
+        with_similarity = True
+        titles = sorted({c.title for c in cands})
+        title_sim = dict(zip(titles, crosslingual(reading.question, titles), strict=True))
+        similarities = crosslingual(reading.question, [c.text for c in cands])
+        title_similarities = np.asarray([title_sim[c.title] for c in cands])
     else:
         similarities = title_similarities = np.zeros(len(cands))
     rows = candidate_features(
@@ -185,9 +192,12 @@ def gather_evidence(
         similarities=similarities,
         title_similarities=title_similarities,
         idf=idf,
+        word_vectors=vectors if is_latin(reading.question) else None,
     )
     scores = scorer.rank_scores(rows, with_similarity=with_similarity)
-    values = scorer.set_values(rows, scores, with_similarity=with_similarity)
+    # The answerability model was fitted on MiniLM similarities: the multilingual encoder's
+    # cosines rank a question's candidates but are not on its scale.
+    values = scorer.set_values(rows, scores, with_similarity=is_latin(reading.question))
     probability = scorer.answerability_of(values)
     limit = scorer.threshold if threshold is None else threshold
     order = np.argsort(-scores, kind="stable")

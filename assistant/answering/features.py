@@ -22,7 +22,7 @@ import numpy as np
 from rapidfuzz.distance import LCSseq
 
 from assistant.answering.questions import Asks, Reading
-from assistant.text import numbers, terms, words
+from assistant.text import STOPWORDS, numbers, terms, words
 
 FEATURES: tuple[str, ...] = (
     "similarity",
@@ -45,10 +45,19 @@ FEATURES: tuple[str, ...] = (
     "position",
     "length",
     "heading",
+    "soft_coverage",
+    "soft_coverage_gap",
 )
 # The features that need the English embedding model; a question in another script is scored
 # without them (their weights are fitted separately, see `scorer`).
-SIMILARITY_FEATURES = frozenset({"similarity", "similarity_gap", "title_similarity"})
+SIMILARITY_FEATURES = frozenset(
+    {"similarity", "similarity_gap", "title_similarity", "soft_coverage", "soft_coverage_gap"}
+)
+# Vectors of single words (the same MiniLM, one word at a time), unit length.
+WordVectors = Callable[[Sequence[str]], np.ndarray]
+# Cosine between two single-word vectors below which they are unrelated (unrelated English
+# words score about 0.2-0.35 with MiniLM; synonyms 0.5-0.9); the scale up to 1 above it.
+_SOFT_FLOOR = 0.3
 
 _MONTHS = (
     "january february march april may june july august september october november december "
@@ -224,6 +233,44 @@ def _coverage(
     return sum(w * match(t, pool) for t, w in zip(q_terms, weights, strict=True)) / total
 
 
+def surface_words(text: str) -> dict[str, str]:
+    """Each content term of `text` with the first word that carries it, as written
+    (lower-cased): a word vector is of a word, a term is a stem."""
+    found: dict[str, str] = {}
+    for word in words(text):
+        if word in STOPWORDS:
+            continue
+        for term in terms(word, compounds=False):
+            found.setdefault(term, word)
+    return found
+
+
+def soft_matches(
+    q_words: dict[str, str], sentences: Sequence[str], word_vectors: WordVectors
+) -> np.ndarray:
+    """For each sentence, how closely each question term is matched by one of its words:
+    1 for the same stem, else the best single-word cosine above `_SOFT_FLOOR`, rescaled to
+    0..1. Sees meaning at the word level ("clinics" / "hospitals"), where coverage sees none.
+    Rows are sentences, columns the question's terms in `q_words` order."""
+    out = np.zeros((len(sentences), len(q_words)))
+    if not q_words or not len(sentences):
+        return out
+    per_sentence = [surface_words(s) for s in sentences]
+    vocabulary = sorted({w for sw in per_sentence for w in sw.values()} | set(q_words.values()))
+    vectors = word_vectors(vocabulary)
+    index = {w: i for i, w in enumerate(vocabulary)}
+    q_terms = list(q_words)
+    q_matrix = vectors[[index[q_words[t]] for t in q_terms]]
+    for i, sw in enumerate(per_sentence):
+        if not sw:
+            continue
+        cos = q_matrix @ vectors[[index[w] for w in sw.values()]].T
+        best = np.clip((cos.max(axis=1) - _SOFT_FLOOR) / (1.0 - _SOFT_FLOOR), 0.0, 1.0)
+        exact = np.asarray([term_match(t, set(sw)) for t in q_terms])
+        out[i] = np.maximum(best, exact)
+    return out
+
+
 def _pairs(seq: Sequence[str]) -> set[tuple[str, str]]:
     return set(itertools.pairwise(seq))
 
@@ -235,8 +282,11 @@ def candidate_features(
     similarities: np.ndarray,
     title_similarities: np.ndarray,
     idf: Callable[[str], float],
+    word_vectors: WordVectors | None = None,
 ) -> np.ndarray:
-    """One row of `FEATURES` per candidate (similarities are cosines with the question)."""
+    """One row of `FEATURES` per candidate (similarities are cosines with the question).
+    Without `word_vectors` (a question the English model cannot read), soft coverage is
+    plain coverage."""
     q_terms = list(reading.terms)
     weights = [idf(t) for t in q_terms]
     rarest = max(zip(weights, q_terms, strict=True))[1] if q_terms else None
@@ -257,9 +307,11 @@ def candidate_features(
 
     rows = np.zeros((len(candidates), len(FEATURES)), dtype=np.float64)
     coverages = np.zeros(len(candidates))
+    sentence_terms: list[set[str]] = []
     for i, cand in enumerate(candidates):
         s_list = terms(cand.text, compounds=False)
         s_terms = set(s_list)
+        sentence_terms.append(s_terms)
         if cand.title not in title_terms:
             title_terms[cand.title] = set(terms(cand.title, compounds=False))
         t_terms = s_terms | title_terms[cand.title]
@@ -290,8 +342,22 @@ def candidate_features(
             1.0 / (1.0 + cand.position),
             math.log1p(n_words) / 4.0,
             float(is_heading(cand.text)),
+            cov,
+            0.0,
         )
+    soft = FEATURES.index("soft_coverage")
+    q_words = {t: w for t, w in surface_words(reading.question).items() if t in q_terms}
+    if word_vectors is not None and q_words and len(candidates) and sum(weights):
+        matches = soft_matches(q_words, [c.text for c in candidates], word_vectors)
+        # Terms no word of the question carries (a follow-up's topic, added by the reading)
+        # count as in plain coverage.
+        rest = [(t, w) for t, w in zip(q_terms, weights, strict=True) if t not in q_words]
+        for i, s_terms in enumerate(sentence_terms):
+            soft_sum = float(matches[i] @ np.asarray([idf(t) for t in q_words]))
+            soft_sum += sum(w * term_match(t, s_terms) for t, w in rest)
+            rows[i, soft] = soft_sum / sum(weights)
     if len(candidates):
         rows[:, 1] = similarities - similarities.max()
         rows[:, 4] = coverages - coverages.max()
+        rows[:, soft + 1] = rows[:, soft] - rows[:, soft].max()
     return rows

@@ -6,6 +6,7 @@ import pytest
 
 from assistant import service
 from assistant.answering import prompts
+from assistant.answering.answerer import without_echoed_label
 from assistant.types import AnswerEvent, SentenceEvent, StatusEvent
 from tests.fakes import FakeChatBackend
 
@@ -278,3 +279,18 @@ def test_headings_are_not_quoted_as_evidence(resources):
     answer = service.ask("What does CPMR want to promote?", resources=resources)
     assert not answer.refused, answer.text
     assert all(s.text.rstrip()[-1] in ".;!?" for s in answer.sentences), answer.sentences
+
+
+@pytest.mark.parametrize(
+    ("said", "shown"),
+    [
+        ("(Grants 2026, 2026-05-04) Teams need two members.", "Teams need two members."),
+        ("(2026-05-04) Teams need two members.", "Teams need two members."),
+        ("(Centre (CPMR): mandate) It funds research.", "It funds research."),
+        ("(In 2026) teams need two members.", "(In 2026) teams need two members."),
+        ("Teams (two members) apply.", "Teams (two members) apply."),
+    ],
+)
+def test_only_an_echoed_label_is_stripped(said, shown):
+    labels = {"Grants 2026, 2026-05-04", "Centre (CPMR): mandate"}
+    assert without_echoed_label(said, labels) == shown, "only a copy of a label is taken off"
