@@ -48,6 +48,7 @@ from assistant.config import Settings
 from assistant.embeddings import Embedder
 from assistant.llm import ChatBackend
 from assistant.retrieval import ChunkFilter, HybridRetriever
+from assistant.sentences import chunk_sentences
 from assistant.text import normalize, split_sentences, terms
 from assistant.types import (
     Answer,
@@ -307,7 +308,7 @@ class Answerer:
         first = items[0]
         if first.index == 0:
             return None
-        spans = split_sentences(first.chunk.text)
+        spans = chunk_sentences(first.chunk)
         span = spans[first.index - 1]
         if not span.text.rstrip().endswith(":"):
             return None
@@ -402,6 +403,11 @@ class Answerer:
                     if hit.chunk.chunk_id not in seen:
                         seen.add(hit.chunk.chunk_id)
                         candidates.append(hit)
+        # The sentences' vectors were stored at index time; only chunks of an older index
+        # are embedded below, on a cache miss.
+        self.vectors.remember(
+            self.retriever.store.sentence_vectors([hit.chunk for hit in candidates])
+        )
         idf = self.retriever.lexical_index().idf
         all_evidence: list[Evidence] = []
         per_part: list[list[Evidence]] = []

@@ -21,7 +21,8 @@ from assistant.answering.features import (
 )
 from assistant.answering.questions import Asks, Reading
 from assistant.answering.wording import examples, say
-from assistant.text import STOPWORDS, numbers, split_sentences, terms, words
+from assistant.sentences import chunk_sentences
+from assistant.text import STOPWORDS, numbers, terms, words
 from assistant.types import Chunk
 
 _ENUMERATED_RE = re.compile(r"^\s*(?:\d{1,3}[.)]|[a-zA-Z][.)]|[-•*–·▪●]|[ivxIVX]{1,4}[.)])\s*")
@@ -183,7 +184,7 @@ def list_items(
     by_text = {e.text: e for e in pool}
     at = -1
     for chunk in chunks:
-        for i, span in enumerate(split_sentences(chunk.text)):
+        for i, span in enumerate(chunk_sentences(chunk)):
             if chunk.chunk_id == best.chunk.chunk_id and i == best.index:
                 at = (
                     len(sequence)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +20,8 @@ from assistant.answering.features import Candidate, candidate_features, is_headi
 from assistant.answering.questions import Reading
 from assistant.answering.scorer import Scorer
 from assistant.injection import addresses_ai
-from assistant.text import Span, is_latin, split_sentences, words
+from assistant.sentences import chunk_sentences
+from assistant.text import Span, is_latin, words
 from assistant.types import Chunk, RetrievedChunk
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
@@ -75,6 +76,15 @@ class VectorCache:
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
+    def remember(self, vectors: Mapping[str, np.ndarray]) -> None:
+        """Take vectors made elsewhere (stored at index time) for these texts."""
+        with self._lock:
+            for text, vector in vectors.items():
+                self._vectors[text] = np.asarray(vector, dtype=np.float64)
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
             missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
@@ -104,7 +114,7 @@ def candidates_of(
     seen: set[str] = set()
     for rank, hit in enumerate(retrieved):
         chunk = hit.chunk
-        spans = split_sentences(chunk.text)
+        spans = chunk_sentences(chunk)
         offset = 0 if chunk.index == 0 else _LATER_CHUNK_POSITION
         for i, span in enumerate(spans):
             if span.text in seen or not admissible(span.text):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from rapidfuzz.distance import LCSseq
 
 from assistant.answering.questions import Asks, Reading
 from assistant.text import STOPWORDS, numbers, terms, words
@@ -171,10 +172,22 @@ def near(term: str, other: str) -> float:
     ('comput'/'supercomput'), else 0."""
     if len(term) < 4 or len(other) < 4 or (term[0] != other[0] and term[-3:] != other[-3:]):
         return 0.0
-    matcher = difflib.SequenceMatcher(None, term, other, autojunk=False)
-    if abs(len(other) - len(term)) <= 2 and term[:2] == other[:2] and matcher.ratio() >= 0.8:
-        return 0.8
+    # The longest common subsequence (rapidfuzz, in C) bounds from above both what difflib's
+    # matching blocks cover and the longest common substring: when it rules both scores out,
+    # as it does for almost every pair, difflib (the slow part of a question) is not asked.
+    common = LCSseq.similarity(term, other)
     shorter = min(len(term), len(other))
+    typo = (
+        abs(len(other) - len(term)) <= 2
+        and term[:2] == other[:2]
+        and 2.0 * common / (len(term) + len(other)) >= 0.8
+    )
+    contained = common >= 5 and common >= 0.75 * shorter
+    if not (typo or contained):
+        return 0.0
+    matcher = difflib.SequenceMatcher(None, term, other, autojunk=False)
+    if typo and matcher.ratio() >= 0.8:
+        return 0.8
     longest = matcher.find_longest_match(0, len(term), 0, len(other)).size
     return 0.7 if longest >= 5 and longest >= 0.75 * shorter else 0.0
 
@@ -186,12 +199,38 @@ def term_match(term: str, pool: set[str]) -> float:
     return max((near(term, other) for other in pool), default=0.0)
 
 
-def _coverage(q_terms: Sequence[str], weights: Sequence[float], pool: set[str]) -> float:
+class _Matcher:
+    """`term_match` for one question's terms over many pools, with the same results: each
+    stem is compared with a term once (a pool shares most stems with the last), and a pool's
+    near matches are found by set intersection rather than a Python loop over the pool."""
+
+    def __init__(self, q_terms: Sequence[str]) -> None:
+        self._seen: dict[str, set[str]] = {t: set() for t in q_terms}
+        self._near: dict[str, dict[str, float]] = {t: {} for t in q_terms}
+
+    def __call__(self, term: str, pool: set[str]) -> float:
+        if term in pool:
+            return 1.0
+        seen, found = self._seen[term], self._near[term]
+        for other in pool - seen:
+            score = near(term, other)
+            if score:
+                found[other] = score
+        seen |= pool
+        return max((found[o] for o in found.keys() & pool), default=0.0)
+
+
+def _coverage(
+    q_terms: Sequence[str],
+    weights: Sequence[float],
+    pool: set[str],
+    match: Callable[[str, set[str]], float] = term_match,
+) -> float:
     """IDF-weighted share of the question's terms found in `pool`."""
     total = sum(weights)
     if not total:
         return 0.0
-    return sum(w * term_match(t, pool) for t, w in zip(q_terms, weights, strict=True)) / total
+    return sum(w * match(t, pool) for t, w in zip(q_terms, weights, strict=True)) / total
 
 
 def surface_words(text: str) -> dict[str, str]:
@@ -257,6 +296,15 @@ def candidate_features(
     question_words = set(words(reading.question))
     typed = reading.asks is not Asks.ANY
     title_terms: dict[str, set[str]] = {}
+    match = _Matcher(q_terms)
+    # A sentence is read as a candidate and as its neighbours' neighbour: stem it once.
+    stems: dict[str, set[str]] = {}
+
+    def stems_of(text: str) -> set[str]:
+        if text not in stems:
+            stems[text] = set(terms(text))
+        return stems[text]
+
     rows = np.zeros((len(candidates), len(FEATURES)), dtype=np.float64)
     coverages = np.zeros(len(candidates))
     sentence_terms: list[set[str]] = []
@@ -267,8 +315,8 @@ def candidate_features(
         if cand.title not in title_terms:
             title_terms[cand.title] = set(terms(cand.title, compounds=False))
         t_terms = s_terms | title_terms[cand.title]
-        n_terms = t_terms | set(terms(cand.before)) | set(terms(cand.after))
-        cov = _coverage(q_terms, weights, s_terms)
+        n_terms = t_terms | stems_of(cand.before) | stems_of(cand.after)
+        cov = _coverage(q_terms, weights, s_terms, match)
         coverages[i] = cov
         n_words = len(words(cand.text))
         rows[i] = (
@@ -277,8 +325,8 @@ def candidate_features(
             title_similarities[i],
             cov,
             0.0,
-            _coverage(q_terms, weights, t_terms),
-            _coverage(q_terms, weights, n_terms),
+            _coverage(q_terms, weights, t_terms, match),
+            _coverage(q_terms, weights, n_terms, match),
             sum(t in s_terms for t in q_terms) / len(q_terms) if q_terms else 0.0,
             float(rarest is not None and rarest in t_terms),
             len(q_pairs & _pairs(s_list)) / len(q_pairs) if q_pairs else 0.0,
