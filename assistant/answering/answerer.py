@@ -403,11 +403,7 @@ class Answerer:
                     if hit.chunk.chunk_id not in seen:
                         seen.add(hit.chunk.chunk_id)
                         candidates.append(hit)
-        # The sentences' vectors were stored at index time; only chunks of an older index
-        # are embedded below, on a cache miss.
-        self.vectors.remember(
-            self.retriever.store.sentence_vectors([hit.chunk for hit in candidates])
-        )
+        self._load_sentence_vectors(candidates)
         idf = self.retriever.lexical_index().idf
         all_evidence: list[Evidence] = []
         per_part: list[list[Evidence]] = []
@@ -471,6 +467,11 @@ class Answerer:
             return None
         return scorer.similarities  # type: ignore[no-any-return]
 
+    def _load_sentence_vectors(self, hits: Sequence[RetrievedChunk]) -> None:
+        """Put the vectors the indexer stored for these chunks' sentences in the cache that
+        evidence scoring reads; only chunks of an older index are embedded there instead."""
+        self.vectors.remember(self.retriever.store.sentence_vectors([h.chunk for h in hits]))
+
     def _vocabulary(self) -> Vocabulary:
         """The documents' vocabularies, rebuilt when the index changes."""
         index = self.retriever.lexical_index()
@@ -508,6 +509,7 @@ class Answerer:
         reports: list[tuple[Evidence, ...]] = []
         for doc in docs:
             hits = [RetrievedChunk(chunk=c, score=0.0) for c in self._document(doc)]
+            self._load_sentence_vectors(hits)
             scored = gather_evidence(
                 reading_for(reading, doc, vocabulary, [d for d in docs if d != doc]),
                 question,
