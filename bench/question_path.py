@@ -545,6 +545,14 @@ def main() -> int:
             notes.append(f"retrieval + evidence p95 {p95} ms vs {TARGET_P95_MS:.0f} ms: {verdict}")
             verdict = "met" if rss <= TARGET_RSS_MB else f"missed by {rss - TARGET_RSS_MB:.0f} MB"
             notes.append(f"peak RSS {rss} MB vs {TARGET_RSS_MB:.0f} MB: {verdict}")
+        built = json.loads((store_dir(args.work, size) / "built.json").read_text("utf-8"))
+        sentence = built.get("sentence_vectors", {})
+        notes.append(
+            f"store-{size}-f{FORMAT}: {figures['chunks']:,} chunks; sentence vectors made by "
+            f"the model for {sentence.get('real', '?'):,} chunks, borrowed (the chunk's vector "
+            f"plus noise) for {sentence.get('borrowed', 0):,}"
+            + (f"; upgraded from {built['upgraded_from']}" if "upgraded_from" in built else "")
+        )
         if args.profile and "profile" in figures:
             shutil.copy(figures["profile"], RESULTS / f"question-path-profile-{size}.txt")
     md = write_result("question-path", results, notes)
