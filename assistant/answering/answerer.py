@@ -23,7 +23,7 @@ import numpy as np
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from assistant import citations
-from assistant.answering import compose, prompts
+from assistant.answering import claims, compose, prompts
 from assistant.answering.evidence import (
     Evidence,
     VectorCache,
@@ -180,7 +180,9 @@ class Answerer:
         yield StatusEvent(stage="retrieving")
         reading = Reading.of(question)
         query = standalone_question(question, history)
-        if is_small_talk(reading, self._known, follow_up=query != question):
+        if is_small_talk(
+            reading, self._known, follow_up=query != question, tagger=claims.word_tags
+        ):
             yield from self._said(
                 _Asked(question, query, ()), compose.scope_reply(reading.language), started
             )

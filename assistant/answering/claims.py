@@ -107,6 +107,11 @@ def parse(text: str) -> Doc:
     return doc
 
 
+def word_tags(text: str) -> list[tuple[str, str]]:
+    """Each word of `text` with its universal part-of-speech tag."""
+    return [(token.text, token.pos_) for token in parse(text)]
+
+
 def _lemma(token: Token) -> str:
     return str(token.lemma_).casefold()
 

@@ -305,19 +305,22 @@ class Reading:
         return max(self.terms, key=idf) if self.terms else None
 
 
-def topical_terms(reading: Reading) -> tuple[str, ...]:
-    """The question's terms that could name a topic of the sources: in English, those of its
-    nouns, names, numbers and adjectives (read by spaCy's tagger); in another script, all of
-    its content terms. Greeting formulae and the assistant's names are left out."""
-    candidates = [t for t in reading.terms if t not in _SOCIAL_WORDS]
-    if not candidates or not is_latin(reading.question):
-        return tuple(candidates)
-    from assistant.answering.claims import parse
+# Part-of-speech tags of a text's words, (word, tag) in order (spaCy's, injected: this module
+# stays pure).
+Tagger = Callable[[str], Sequence[tuple[str, str]]]
 
+
+def topical_terms(reading: Reading, tagger: Tagger | None = None) -> tuple[str, ...]:
+    """The question's terms that could name a topic of the sources: in English, with a
+    `tagger`, those of its nouns, names, numbers and adjectives; otherwise all of its content
+    terms. Greeting formulae and the assistant's names are left out."""
+    candidates = [t for t in reading.terms if t not in _SOCIAL_WORDS]
+    if not candidates or tagger is None or not is_latin(reading.question):
+        return tuple(candidates)
     topical: set[str] = set()
-    for token in parse(reading.question):
-        if token.pos_ in _TOPICAL_POS:
-            topical.update(terms(token.text, compounds=False))
+    for word, tag in tagger(reading.question):
+        if tag in _TOPICAL_POS:
+            topical.update(terms(word, compounds=False))
     return tuple(t for t in candidates if t in topical)
 
 
@@ -329,7 +332,11 @@ def _asks_more(rest: str) -> bool:
 
 
 def is_small_talk(
-    reading: Reading, known: Callable[[str], bool], *, follow_up: bool = False
+    reading: Reading,
+    known: Callable[[str], bool],
+    *,
+    follow_up: bool = False,
+    tagger: Tagger | None = None,
 ) -> bool:
     """Talk addressed to the assistant rather than a question about the sources.
 
@@ -345,7 +352,7 @@ def is_small_talk(
     rest = _FORMULA_RE.sub("", reading.question, count=1)
     if _FORMULA_RE.search(reading.question) and not _asks_more(rest):
         return True
-    return not any(known(t) for t in topical_terms(reading))
+    return not any(known(t) for t in topical_terms(reading, tagger))
 
 
 def asks_for_latest(question: str) -> bool:

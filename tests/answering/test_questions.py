@@ -105,8 +105,12 @@ def test_small_talk_is_social_wording_without_known_content():
     ],
 )
 def test_small_talk_is_told_by_grammar_not_by_known_phrasings(message):
+    from assistant.answering.claims import word_tags
+
     known = {"museum", "ticket", "day", "help", "speak", "today"}.__contains__
-    assert is_small_talk(Reading.of(message), known), f"{message!r} is talk to the assistant"
+    assert is_small_talk(Reading.of(message), known, tagger=word_tags), (
+        f"{message!r} is talk to the assistant"
+    )
 
 
 @pytest.mark.parametrize(
@@ -118,8 +122,12 @@ def test_small_talk_is_told_by_grammar_not_by_known_phrasings(message):
     ],
 )
 def test_questions_about_the_sources_are_not_small_talk(message):
+    from assistant.answering.claims import word_tags
+
     known = {"museum", "ticket", "day", "price"}.__contains__
-    assert not is_small_talk(Reading.of(message), known), f"{message!r} asks about the sources"
+    assert not is_small_talk(Reading.of(message), known, tagger=word_tags), (
+        f"{message!r} asks about the sources"
+    )
 
 
 def test_a_follow_up_without_content_is_not_small_talk():
