@@ -257,11 +257,12 @@ def _next_first(
 
 
 def _make_chunk(doc: Document, index: int, start: int, end: int) -> Chunk:
+    text = doc.text[start:end]
     return Chunk(
         chunk_id=f"{doc.doc_id}#{index}",
         doc_id=doc.doc_id,
         index=index,
-        text=doc.text[start:end],
+        text=text,
         title=doc.title,
         kind=doc.kind,
         source=doc.source,
@@ -270,4 +271,7 @@ def _make_chunk(doc: Document, index: int, start: int, end: int) -> Chunk:
         page=doc.page_at(start),
         start=start,
         doc_hash=doc.content_hash,
+        # The chunk's own split, not the document's: answering has always split the chunk
+        # text, and the splitter reads context, so the two differ for about one chunk in six.
+        sentences=tuple((span.start, span.end) for span in split_sentences(text)),
     )

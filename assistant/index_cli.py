@@ -148,6 +148,7 @@ def format_summary(report: IndexReport) -> str:
         f"  {'unchanged':<10} {len(report.unchanged)}",
         f"  {'chunks':<10} {report.chunks_written} written, {report.chunks_total} in the index",
     ]
+    lines.extend(f"Note: {note}" for note in report.notes)
     if report.failures:
         lines.append(f"Failed files ({len(report.failures)}):")
         lines.extend(format_failures(report))

@@ -70,6 +70,7 @@ def sync_corpus(
     progress: ProgressCallback | None = None,
     write_batch: int = WRITE_BATCH,
     force: Collection[str] = (),
+    sentence_vectors: bool = True,
 ) -> IndexReport:
     """Index new and changed documents of `corpus_dir`, drop removed ones, report what happened.
 
@@ -85,6 +86,7 @@ def sync_corpus(
         progress: called as progress("Embedding", done, total) while embedding.
         write_batch: chunks embedded and written per batch.
         force: doc ids to re-index even when their hash is unchanged (repairs).
+        sentence_vectors: store each sentence's vector with its chunk (see `assistant.sentences`).
 
     Raises:
         ConfigError: the corpus folder does not exist.
@@ -100,7 +102,15 @@ def sync_corpus(
         plan = _survey(corpus_dir, store.manifest(), force)
         prepared = _Ahead(_prepare(plan, embedder, chunking), ahead=PREPARED_AHEAD)
         try:
-            written = _write(prepared, plan, store, embedder, progress, max(1, write_batch))
+            written = _write(
+                prepared,
+                plan,
+                store,
+                embedder,
+                progress,
+                max(1, write_batch),
+                sentence_vectors,
+            )
         finally:
             prepared.close()
         store.delete_documents(plan.removed)
@@ -121,6 +131,7 @@ def sync_corpus(
         chunks_total=store.count(),
         seconds=time.perf_counter() - started,
         rebuilt=rebuild,
+        notes=upgrade_notes(store),
     )
     log.info(
         "indexed: %d added, %d updated, %d removed, %d unchanged, %d failed",
@@ -159,7 +170,20 @@ def unchanged_report(corpus_dir: Path, store: VectorStore) -> IndexReport | None
         unchanged=tuple(sorted(unchanged)),
         chunks_total=sum(r.chunks for r in records.values()),
         seconds=time.perf_counter() - started,
+        notes=upgrade_notes(store),
     )
+
+
+UPGRADE_NOTE = (
+    "This index was written by an earlier version without sentence vectors, so every "
+    "question embeds the sentences it reads (slower). Run `python index.py --rebuild` once "
+    "to store them."
+)
+
+
+def upgrade_notes(store: VectorStore) -> tuple[str, ...]:
+    """What the user should do to bring an index of an older format up to date."""
+    return () if store.stores_sentence_vectors() else (UPGRADE_NOTE,)
 
 
 def require_corpus_dir(corpus_dir: Path) -> None:
@@ -315,6 +339,7 @@ def _write(
     embedder: Embedder,
     progress: ProgressCallback | None,
     write_batch: int,
+    sentence_vectors: bool = True,
 ) -> int:
     """Embed and store the prepared documents a group at a time; returns chunks written.
     Progress reports the chunks prepared so far as the total: it grows until every file is
@@ -334,7 +359,16 @@ def _write(
             part = chunks[at : at + write_batch]
             # cache=False: bulk vectors would only flush the ones answering reuses.
             vectors = embedder.embed([c.embedding_text() for c in part], cache=False)
-            store.write_chunks(part, vectors, generations)
+            # Answering compares each sentence with the question; embedded here once, not
+            # on every question that retrieves the chunk.
+            from assistant.sentences import embed_sentences  # with the model, not on the fast path
+
+            packed = (
+                embed_sentences(part, lambda texts: embedder.embed(texts, cache=False))
+                if sentence_vectors
+                else None
+            )
+            store.write_chunks(part, vectors, generations, packed)
             done += len(part)
             if progress:
                 progress(EMBEDDING_STAGE, done, plan.chunks_prepared)

@@ -227,6 +227,7 @@ def build_index(
             rebuild=rebuild,
             progress=progress,
             write_batch=settings.index.write_batch,
+            sentence_vectors=settings.index.sentence_vectors,
         )
     _save_lexical(resources)
     log.info("indexed in %.1f s", time.perf_counter() - started)
@@ -288,6 +289,7 @@ def repair_index(
             settings.chunking,
             progress=progress,
             write_batch=settings.index.write_batch,
+            sentence_vectors=settings.index.sentence_vectors,
             force=doc_ids,
         )
 

@@ -37,6 +37,7 @@ from typing import Any, Final, TypeVar
 
 import chromadb
 import httpx
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.collection_configuration import (
     CreateCollectionConfiguration,
@@ -48,7 +49,7 @@ from chromadb.errors import ChromaError, NotFoundError
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, IndexNotBuiltError, StoreError, UnavailableError
-from assistant.types import Chunk, DocumentInfo, int_to_date
+from assistant.types import SENTENCE_VECTORS_KEY, Chunk, DocumentInfo, int_to_date
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,11 @@ GENERATION_KEY = "generation"
 # The generation given to the chunks of an index written before generations existed.
 LEGACY_GENERATION = "legacy"
 SPACE: Final = "cosine"
+# What the chunks of a space carry: 2 = sentence offsets and vectors (`assistant.sentences`).
+# A space of an older format still answers (sentences are then split and embedded per
+# question); `python index.py --rebuild` writes the current one.
+FORMAT_KEY = "format"
+FORMAT = 2
 CATALOG_SUFFIX = "-catalog"
 # Rows fetched per `get` call when reading a whole collection; bounds memory per round trip.
 PAGE_SIZE = 1000
@@ -484,7 +490,7 @@ class VectorStore:
         chunks = self._client.create_collection(
             name,
             configuration=CreateCollectionConfiguration(hnsw=CreateHNSWConfiguration(space=SPACE)),
-            metadata=self._base_metadata(),
+            metadata={**self._base_metadata(), FORMAT_KEY: FORMAT},
             embedding_function=None,
         )
         docs = self._client.create_collection(f"{name}-docs", embedding_function=None)
@@ -592,10 +598,14 @@ class VectorStore:
     def _pages(
         self, collection: Collection, include: list[str], where: Any = None
     ) -> Iterator[Any]:
+        """Non-empty pages of `collection`. A collection whose size is a multiple of the page
+        size ends with an empty page; callers that write per page (adopting an old index)
+        must not see it: Chroma refuses an update with empty lists."""
         offset = 0
         while True:
             batch = collection.get(limit=PAGE_SIZE, offset=offset, include=include, where=where)  # type: ignore[arg-type]
-            yield batch
+            if batch["ids"]:
+                yield batch
             if len(batch["ids"]) < PAGE_SIZE:
                 return
             offset += PAGE_SIZE
@@ -647,10 +657,14 @@ class VectorStore:
         chunks: Sequence[Chunk],
         embeddings: Sequence[Sequence[float]],
         generations: Mapping[str, str],
+        sentence_vectors: Sequence[str] | None = None,
     ) -> None:
-        """Store chunks of new generations (invisible to readers until `commit`)."""
+        """Store chunks of new generations (invisible to readers until `commit`), with the
+        packed vectors of their sentences (`assistant.sentences`) when given."""
         if len(chunks) != len(embeddings):
             raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
+        if sentence_vectors is not None and len(sentence_vectors) != len(chunks):
+            raise ValueError(f"{len(chunks)} chunks but {len(sentence_vectors)} sentence vectors")
         for vector in embeddings:
             if len(vector) != self.dimension:
                 raise StoreError(
@@ -665,9 +679,11 @@ class VectorStore:
             for at in range(0, len(chunks), batch):
                 part = chunks[at : at + batch]
                 metadatas = []
-                for c in part:
+                for n, c in enumerate(part, at):
                     meta: dict[str, str | int] = c.to_metadata()
                     meta[GENERATION_KEY] = generations[c.doc_id]
+                    if sentence_vectors is not None and sentence_vectors[n]:
+                        meta[SENTENCE_VECTORS_KEY] = sentence_vectors[n]
                     metadatas.append(meta)
                 space.chunks.upsert(
                     ids=[record_id(c, generations[c.doc_id]) for c in part],
@@ -699,7 +715,12 @@ class VectorStore:
                 where={"$and": [{"doc_id": {"$in": ids}}, {GENERATION_KEY: {"$nin": keep}}]}  # type: ignore[dict-item]
             )
 
-    def upsert_chunks(self, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]) -> None:
+    def upsert_chunks(
+        self,
+        chunks: Sequence[Chunk],
+        embeddings: Sequence[Sequence[float]],
+        sentence_vectors: Sequence[str] | None = None,
+    ) -> None:
         """Store complete documents (all chunks of each document given) and make them live."""
         by_doc: dict[str, list[Chunk]] = {}
         for chunk in chunks:
@@ -707,7 +728,7 @@ class VectorStore:
         generations = {doc_id: new_generation() for doc_id in by_doc}
         known = self.manifest()
         self.begin([known.get(d) or IndexedDocument(doc_id=d) for d in by_doc])
-        self.write_chunks(chunks, embeddings, generations)
+        self.write_chunks(chunks, embeddings, generations, sentence_vectors)
         self.commit([IndexedDocument.of(c, generations[d]) for d, c in by_doc.items()])
 
     def delete_documents(self, doc_ids: Iterable[str]) -> None:
@@ -843,6 +864,49 @@ class VectorStore:
 
         return self._read("search", search)
 
+    def sentence_vectors(self, chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
+        """text -> vector of the titles and sentences of these live chunks, as the indexer
+        stored them (one round trip); chunks written without them are left out."""
+        from assistant.sentences import stored_vectors  # pysbd and more: not at import time
+
+        wanted = {c.chunk_id: c for c in chunks if c.sentences is not None}
+        if not wanted:
+            return {}
+
+        def read(view: _View) -> dict[str, np.ndarray]:
+            if view.space is None:
+                return {}
+            ids = [
+                f"{chunk_id}@{view.live[c.doc_id]}"
+                for chunk_id, c in wanted.items()
+                if c.doc_id in view.live
+            ]
+            if not ids:
+                return {}
+            rows = view.space.chunks.get(ids=ids, include=["metadatas"])
+            found: dict[str, np.ndarray] = {}
+            for rid, meta in zip(rows["ids"], rows["metadatas"] or [], strict=True):
+                chunk = wanted.get(chunk_id_of(rid))
+                if chunk is not None and meta:
+                    found.update(
+                        stored_vectors(chunk, meta.get(SENTENCE_VECTORS_KEY), self.dimension)
+                    )
+            return found
+
+        return self._read("read sentence vectors", read)
+
+    def stores_sentence_vectors(self) -> bool:
+        """Whether the live index was written by a version that stores sentence offsets and
+        vectors with its chunks (else answering computes them per question: slower)."""
+
+        def read(view: _View) -> bool:
+            if view.space is None:
+                return True  # the next write creates a space of the current format
+            stored = (view.space.chunks.metadata or {}).get(FORMAT_KEY, 1)
+            return isinstance(stored, int) and stored >= FORMAT
+
+        return self._read("read the index format", read)
+
     def stored_chunks(self, *, live_only: bool = True) -> list[StoredChunk]:
         """Chunk records of the live space (all generations unless `live_only`)."""
 
@@ -863,6 +927,34 @@ class VectorStore:
             return found
 
         return self._read("read chunks", read)
+
+    def export(self) -> Iterator[tuple[Chunk, list[float], str]]:
+        """Every live chunk with its vector and its packed sentence vectors ("" when it has
+        none), a page at a time: for copying an index (benchmarks derive stores this way)."""
+        with self._guard("export chunks"):
+            view = self._view()
+            if view.space is None:
+                return
+            pages = self._pages(view.space.chunks, ["documents", "metadatas", "embeddings"])
+            for batch in pages:
+                rows = zip(
+                    batch["ids"],
+                    batch["documents"],
+                    batch["metadatas"],
+                    batch["embeddings"],
+                    strict=True,
+                )
+                for rid, doc, meta, vector in rows:
+                    meta = dict(meta or {})
+                    if view.live.get(str(meta.get("doc_id"))) != meta.get(GENERATION_KEY):
+                        continue
+                    chunk = Chunk.from_record(chunk_id_of(rid), doc or "", meta)
+                    packed = meta.get(SENTENCE_VECTORS_KEY)
+                    yield (
+                        chunk,
+                        [float(x) for x in vector],
+                        packed if isinstance(packed, str) else "",
+                    )
 
     def all_chunks(self) -> list[Chunk]:
         """Every live chunk, ordered by document and position."""

@@ -145,6 +145,8 @@ def words(text: str) -> list[str]:
 
 def is_latin(text: str) -> bool:
     """True when the letters of `text` are (mostly) Latin script."""
+    if text.isascii():  # the common case, decided in C: every letter is Latin
+        return True
     letters = [c for c in text if c.isalpha()]
     if not letters:
         return True

@@ -83,6 +83,14 @@ class Chunk(_Frozen):
     page: int | None = None
     start: int = Field(ge=0, description="Offset of the chunk in the document text.")
     doc_hash: str
+    # Kept out of dumps (API answers, JSON): an index detail, not something a reader sees.
+    sentences: tuple[tuple[int, int], ...] | None = Field(
+        default=None,
+        exclude=True,
+        description="(start, end) of each sentence within `text`, found at index time so "
+        "that answering need not split retrieved chunks again; None for a chunk of an index "
+        "written before they were stored.",
+    )
 
     def embedding_text(self) -> str:
         """What gets embedded and lexically indexed: the title (and date) travel with the text,
@@ -93,7 +101,7 @@ class Chunk(_Frozen):
         return f"{header}\n{self.text}"
 
     def to_metadata(self) -> dict[str, str | int]:
-        return {
+        meta: dict[str, str | int] = {
             "doc_id": self.doc_id,
             "index": self.index,
             "title": self.title,
@@ -105,6 +113,9 @@ class Chunk(_Frozen):
             "start": self.start,
             "doc_hash": self.doc_hash,
         }
+        if self.sentences is not None:
+            meta[SENTENCES_KEY] = _format_spans(self.sentences)
+        return meta
 
     @classmethod
     def from_record(cls, chunk_id: str, text: str, meta: dict[str, object]) -> Chunk:
@@ -127,7 +138,32 @@ class Chunk(_Frozen):
             page=num("page") or None,
             start=num("start"),
             doc_hash=str(meta.get("doc_hash", "")),
+            sentences=_parse_spans(meta.get(SENTENCES_KEY)),
         )
+
+
+SENTENCES_KEY = "sentences"
+# The packed vectors of a chunk's title and sentences (`assistant.sentences`).
+SENTENCE_VECTORS_KEY = "sentence_vectors"
+
+
+def _format_spans(spans: tuple[tuple[int, int], ...]) -> str:
+    # Chroma metadata is flat: "0:49,50:171" is the compact form of the offsets.
+    return ",".join(f"{start}:{end}" for start, end in spans)
+
+
+def _parse_spans(value: object) -> tuple[tuple[int, int], ...] | None:
+    """Offsets written by `_format_spans`; None when absent or unreadable (the caller then
+    splits the text itself, as for an index written before offsets were stored)."""
+    if not isinstance(value, str):
+        return None
+    if not value:
+        return ()
+    try:
+        pairs = [part.split(":") for part in value.split(",")]
+        return tuple((int(start), int(end)) for start, end in pairs)
+    except ValueError:
+        return None
 
 
 class RetrievedChunk(_Frozen):
@@ -246,6 +282,7 @@ class IndexReport(_Frozen):
     chunks_total: int = 0
     seconds: float = 0.0
     rebuilt: bool = False
+    notes: tuple[str, ...] = Field(default=(), description="Advice, e.g. how to upgrade.")
 
     @property
     def ok(self) -> bool:

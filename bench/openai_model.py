@@ -209,16 +209,22 @@ def spread(items: Sequence[EvalItem], limit: int | None) -> list[EvalItem]:
 
 
 def written(result: EvalResult) -> list[tuple[str, str, bool]]:
-    """(question, sentence, supported) for each shown sentence the model wrote itself: one
-    that is not a verbatim quote of the passages it cites."""
+    """(question, sentence, supported) for each shown sentence the model wrote in its own
+    words: written by the model, and not a verbatim quote of the passages it cites."""
     found = []
     for item in result.items:
         quotes = {c.n: c.quote for c in item.citations}
         for s in item.sentences:
             cited = [quotes[n] for n in s.citations if n in quotes]
-            if cited and not is_verbatim(s.text, cited):
+            if s.origin == "generated" and cited and not is_verbatim(s.text, cited):
                 found.append((item.question, s.text, s.supported))
     return found
+
+
+def copied(result: EvalResult) -> int:
+    """Shown sentences the model wrote as a verbatim copy of a passage it cites."""
+    generated = sum(s.origin == "generated" for item in result.items for s in item.sentences)
+    return generated - len(written(result))
 
 
 def figures_of(result: EvalResult, dropped: int) -> dict[str, Any]:
@@ -232,6 +238,7 @@ def figures_of(result: EvalResult, dropped: int) -> dict[str, Any]:
         "citation_accuracy": overall.citation_accuracy.value,
         "faithfulness": overall.faithfulness.value,
         "model_sentences_shown": len(shown),
+        "model_sentences_copied_verbatim": copied(result),
         "model_sentences_shown_supported_on_recheck": sum(ok for _, _, ok in shown),
         "model_sentences_dropped": dropped,
         "total_p50_ms": result.latency.total_ms.p50,

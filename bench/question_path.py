@@ -73,17 +73,191 @@ def _log(message: str) -> None:
 
 # --- building the stores (once) ---------------------------------------------------------
 
+# Store folders carry the format of `assistant.store.FORMAT`: a store of an older format is
+# upgraded into a new folder (its source is left alone), never measured as if it were current.
+FORMAT = 2
 
-def build_largest(work: Path, size: int, seed: int, embed_limit: int) -> Path:
-    """The project corpus plus ~`size` chunks of generated news, in work/store-<size>.
+
+def store_dir(work: Path, size: int) -> Path:
+    return work / f"store-{size}-f{FORMAT}"
+
+
+def _legacy_dir(work: Path, size: int) -> Path:
+    return work / f"store-{size}"
+
+
+def _noisy(vector: Any, rng: Any, scale: float = 0.02) -> Any:
+    import numpy as np
+
+    noisy = np.asarray(vector, dtype=np.float32) + rng.normal(0.0, scale, len(vector))
+    return (noisy / np.linalg.norm(noisy)).astype(np.float32)
+
+
+class SentenceVectors:
+    """The packed title and sentence vectors of chunks, made the indexer's way
+    (`assistant.sentences.embed_sentences`) for the first `limit` chunks and borrowed for
+    the rest: each text gets its chunk's vector plus noise. Real vectors are kept by text,
+    so upgrading several sizes in one run embeds each sentence once."""
+
+    def __init__(self, embedder: Any, limit: int, seed: int) -> None:
+        import numpy as np
+
+        self.embedder = embedder
+        self.limit = limit
+        self.rng = np.random.default_rng(seed + 7)
+        self.known: dict[str, Any] = {}
+        self.counts = {"real": 0, "borrowed": 0}
+
+    def prime(self, chroma: Path) -> None:
+        """Take the real sentence vectors a store of the current format already holds (the
+        smaller stores hold the first chunks of the larger), so they are not embedded again."""
+        from assistant.sentences import stored_vectors
+        from assistant.store import open_existing
+
+        settings = _settings(_corpus_dir(work=chroma.parent, size=0), chroma)
+        store = open_existing(settings, self.embedder.model_id)
+        if store is None:
+            return
+        before = len(self.known)
+        for chunk, _, packed in store.export():
+            for text, vector in stored_vectors(chunk, packed, store.dimension).items():
+                self.known.setdefault(text, vector)
+        _log(f"{len(self.known) - before:,} sentence vectors taken from {chroma.name}")
+
+    def _embed(self, texts: Any) -> list[Any]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.known]
+        if missing:
+            fresh = self.embedder.embed(missing, cache=False)
+            self.known.update(zip(missing, fresh, strict=True))
+        return [self.known[t] for t in texts]
+
+    def pack(self, chunks: list[Any], vectors: list[Any], *, real_so_far: int) -> list[str]:
+        from assistant.sentences import embed_sentences, pack, sentence_texts
+
+        room = max(0, self.limit - real_so_far)
+        real, rest = chunks[:room], list(zip(chunks[room:], vectors[room:], strict=True))
+        packed = embed_sentences(real, self._embed) if real else []
+        for chunk, vector in rest:
+            rows = [_noisy(vector, self.rng) for _ in sentence_texts(chunk)]
+            packed.append(pack(rows))
+        self.counts["real"] += len(real)
+        self.counts["borrowed"] += len(rest)
+        return packed
+
+
+def _with_sentences(chunk: Any) -> Any:
+    """A chunk of an older store given the sentence offsets the chunker now records."""
+    from assistant.text import split_sentences
+
+    if chunk.sentences is not None:
+        return chunk
+    spans = tuple((s.start, s.end) for s in split_sentences(chunk.text))
+    return chunk.model_copy(update={"sentences": spans})
+
+
+def _doc_order(doc_id: str) -> tuple[bool, str]:
+    # The project corpus first, then generated news in name order: smaller stores hold the
+    # first documents of the larger, and the vectors of the first are the real ones.
+    return (doc_id.startswith(GENERATED + "/"), doc_id)
+
+
+def _write_documents(store: Any, by_doc: dict[str, list[Any]], sentences: SentenceVectors) -> int:
+    """Write whole documents (chunks with their vectors) in order, 2,000 chunks a call."""
+    pending: list[tuple[Any, Any]] = []
+    written = 0
+    last_log = time.perf_counter()
+
+    def flush() -> None:
+        nonlocal written, pending
+        chunks = [c for c, _ in pending]
+        vectors = [list(map(float, v)) for _, v in pending]
+        packed = sentences.pack(chunks, vectors, real_so_far=written)
+        store.upsert_chunks(chunks, vectors, packed)
+        written += len(pending)
+        pending = []
+
+    for doc_id in sorted(by_doc, key=_doc_order):
+        rows = sorted(by_doc[doc_id], key=lambda row: row[0].index)
+        pending.extend((_with_sentences(c), v) for c, v in rows)
+        if len(pending) >= 2000:
+            flush()
+        if time.perf_counter() - last_log > 30:
+            last_log = time.perf_counter()
+            _log(f"{written:,} chunks written, sentence vectors {sentences.counts}")
+    if pending:
+        flush()
+    return written
+
+
+def _read_store(chroma: Path, corpus: Path, embedder: Any) -> tuple[dict[str, list[Any]], str, int]:
+    """Every live chunk of a store (any layout the product opens, adopting an older one as a
+    user's upgrade would) with its vector, by document, read through the store's own API."""
+    import numpy as np
+
+    from assistant.store import open_store
+
+    store = open_store(_settings(corpus, chroma), embedder.model_id, embedder.dimension)
+    by_doc: dict[str, list[Any]] = {}
+    for chunk, vector, _ in store.export():
+        by_doc.setdefault(chunk.doc_id, []).append((chunk, np.asarray(vector, dtype=np.float32)))
+    return by_doc, store.model_id, store.dimension
+
+
+def upgrade_store(work: Path, size: int, sentences: SentenceVectors) -> Path | None:
+    """store-<size>-f2 from the older store-<size> (its chunks and vectors as they are, plus
+    sentence offsets and sentence vectors), when only the older one exists."""
+    from assistant.store import open_store
+
+    target, source = store_dir(work, size), _legacy_dir(work, size)
+    if (target / "built.json").exists():
+        return target
+    if not (source / "built.json").exists():
+        return None
+    if target.exists():
+        shutil.rmtree(target)
+    corpus = _corpus_dir(work, size)
+    started = time.perf_counter()
+    _log(f"upgrading {source.name} to format {FORMAT}")
+    by_doc, model_id, dimension = _read_store(source, corpus, sentences.embedder)
+    real_before = sentences.counts["real"]
+    sentences.counts = {"real": 0, "borrowed": 0}
+    store = open_store(_settings(corpus, target), model_id, dimension)
+    _write_documents(store, by_doc, sentences)
+    facts = json.loads((source / "built.json").read_text(encoding="utf-8"))
+    facts |= {
+        "format": FORMAT,
+        "chunks": store.count(),
+        "upgraded_from": source.name,
+        "sentence_vectors": dict(sentences.counts),
+        "upgrade_seconds": round(time.perf_counter() - started, 1),
+    }
+    sentences.counts["real"] += real_before
+    _log(f"upgraded {target.name}: {facts}")
+    (target / "built.json").write_text(json.dumps(facts), encoding="utf-8")
+    return target
+
+
+def _corpus_dir(work: Path, size: int) -> Path:
+    """The corpus a store was built from (smaller stores share the largest's folder)."""
+    own = work / f"corpus-{size}"
+    if own.exists():
+        return own
+    found = sorted(work.glob("corpus-*"), key=lambda p: int(p.name.split("-")[1]))
+    return found[-1] if found else own
+
+
+def build_largest(work: Path, size: int, seed: int, sentences: SentenceVectors) -> Path:
+    """The project corpus plus ~`size` chunks of generated news, in store-<size>-f2.
 
     Documents are read and chunked by the product's own loaders and chunker. The chunks of the
-    project corpus and of the first generated documents, up to `embed_limit` chunks, are
-    embedded by the real model; every later chunk borrows the vector of a real chunk of the
-    article its document varies (same title), plus noise, renormalised. On a shared 2-core
-    machine the model embeds 5-50 chunks/s, so embedding 100k chunks takes 0.5-5 hours; the
-    borrowed vectors keep the store's size, dimension and clustering (what search speed and
-    memory depend on) at a fraction of that. Retrieval quality is never measured on them.
+    project corpus and of the first generated documents, up to the embedding limit, are
+    embedded by the real model (chunk and sentence vectors); every later chunk borrows the
+    vector of a real chunk of the article its document varies (same title), plus noise,
+    renormalised, and its sentences borrow its vector likewise. On a shared 2-core machine the
+    model embeds 5-50 chunks/s, so embedding 100k chunks (and their ~500k sentences) takes
+    hours; the borrowed vectors keep the store's size, dimension and clustering (what search
+    speed and memory depend on) at a fraction of that. Retrieval quality is never measured on
+    them.
     """
     import random
 
@@ -91,16 +265,15 @@ def build_largest(work: Path, size: int, seed: int, embed_limit: int) -> Path:
 
     from assistant import loaders
     from assistant.chunking import chunk_document
-    from assistant.embeddings import Embedder
     from assistant.store import open_store
     from corpus import MANIFEST, write_corpus
 
     corpus = work / f"corpus-{size}"
-    chroma = work / f"store-{size}"
+    chroma = store_dir(work, size)
     done = chroma / "built.json"
     if done.exists():
         return chroma
-    if chroma.exists() and not (chroma / "resume").exists():
+    if chroma.exists():
         shutil.rmtree(chroma)
     manifest = corpus / GENERATED / MANIFEST
     wanted = {"estimate_for": size, "seed": seed}
@@ -115,19 +288,16 @@ def build_largest(work: Path, size: int, seed: int, embed_limit: int) -> Path:
         _log(f"generated {written}")
     settings = _settings(corpus, chroma)
     started = time.perf_counter()
-    embedder = Embedder.from_settings(settings.embedding)
-    store = open_store(settings, embedder.model_id, embedder.dimension)
-    if (chroma / "resume").exists():
-        return _resume(store, embedder, corpus, chroma, seed, started, size)
+    embedder = sentences.embedder
     documents, failures = loaders.load_corpus(corpus)
-    documents.sort(key=lambda d: (d.doc_id.startswith(GENERATED + "/"), d.doc_id))
+    documents.sort(key=lambda d: _doc_order(d.doc_id))
     chunking = settings.chunking
     real_by_title: dict[str, list[np.ndarray]] = {}
     real_all: list[np.ndarray] = []
     rng = np.random.default_rng(seed)
     pick = random.Random(seed)  # noqa: S311 - deterministic benchmark data
-    counts = {"real": 0, "borrowed": 0}
-    pending: tuple[list[Any], list[list[float]]] = ([], [])
+    by_doc: dict[str, list[Any]] = {}
+    real = 0
     last_log = time.perf_counter()
     for number, doc in enumerate(documents, 1):
         chunks = chunk_document(
@@ -137,190 +307,99 @@ def build_largest(work: Path, size: int, seed: int, embed_limit: int) -> Path:
             count_tokens=embedder.count_tokens,
             window=embedder.max_tokens,
         )
-        if counts["real"] < embed_limit:
+        if real < sentences.limit:
             vectors = embedder.embed([c.embedding_text() for c in chunks], cache=False)
             arrays = [np.asarray(v, dtype=np.float32) for v in vectors]
             real_by_title.setdefault(doc.title, []).extend(arrays)
             real_all.extend(arrays)
-            counts["real"] += len(chunks)
+            real += len(chunks)
         else:
             source = re.sub(r" \(part \d+\)$", "", doc.title)
             pool = real_by_title.get(source) or real_all
-            vectors = []
-            for _ in chunks:
-                noisy = pick.choice(pool) + rng.normal(0.0, 0.02, embedder.dimension)
-                vectors.append((noisy / np.linalg.norm(noisy)).astype(np.float32).tolist())
-            counts["borrowed"] += len(chunks)
-        pending[0].extend(chunks)
-        pending[1].extend(vectors)
-        if len(pending[0]) >= 2000 or number == len(documents):
-            store.upsert_chunks(pending[0], pending[1])
-            pending = ([], [])
+            arrays = [_noisy(pick.choice(pool), rng) for _ in chunks]
+        by_doc[doc.doc_id] = list(zip(chunks, arrays, strict=True))
         if time.perf_counter() - last_log > 30:
             last_log = time.perf_counter()
-            _log(f"{number:,}/{len(documents):,} documents, {counts}")
+            _log(f"chunked {number:,}/{len(documents):,} documents")
+    store = open_store(settings, embedder.model_id, embedder.dimension)
+    _write_documents(store, by_doc, sentences)
     facts = {
+        "format": FORMAT,
         "documents": len(documents),
         "failures": len(failures),
         "chunks": store.count(),
-        "real_vectors": counts["real"],
-        "borrowed_vectors": counts["borrowed"],
+        "real_vectors": real,
+        "borrowed_vectors": store.count() - real,
+        "sentence_vectors": dict(sentences.counts),
         "seconds": round(time.perf_counter() - started, 1),
         "seed": seed,
-        "embedding_backend": getattr(settings.embedding, "backend", "torch"),
     }
     _log(f"built {facts}")
     done.write_text(json.dumps(facts), encoding="utf-8")
-    return chroma
-
-
-_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)\s*")
-
-
-def _resume(
-    store: Any, embedder: Any, corpus: Path, chroma: Path, seed: int, started: float, size: int
-) -> Path:
-    """Finish a build that was stopped (touch <store>/resume): the documents not yet in the
-    store are cut into ~84-word runs of sentences (no tokenizer: on a loaded machine the real
-    chunker took ~0.2 s per document) and get borrowed vectors (see build_largest)."""
-    import random
-
-    import chromadb
-    import numpy as np
-    from chromadb.config import Settings as ChromaSettings
-
-    from assistant import loaders
-    from assistant.chunking import _make_chunk  # a bench may build chunks the product's way
-
-    client = chromadb.PersistentClient(
-        path=str(chroma), settings=ChromaSettings(anonymized_telemetry=False)
-    )
-    collection = client.get_collection(store.name)
-    present: set[str] = set()
-    by_title: dict[str, list[np.ndarray]] = {}
-    pool: list[np.ndarray] = []
-    offset = 0
-    while True:
-        page = collection.get(limit=5000, offset=offset, include=["metadatas", "embeddings"])
-        for meta, vector in zip(page["metadatas"] or [], page["embeddings"], strict=True):  # type: ignore[arg-type]
-            present.add(str((meta or {}).get("doc_id")))
-            array = np.asarray(vector, dtype=np.float32)
-            by_title.setdefault(str((meta or {}).get("title")), []).append(array)
-            pool.append(array)
-        if len(page["ids"]) < 5000:
-            break
-        offset += 5000
-    _log(f"resuming: {len(present):,} documents, {len(pool):,} chunks already stored")
-    files = [
-        p for p in loaders.discover_files(corpus) if loaders.doc_id_for(p, corpus) not in present
-    ]
-    rng = np.random.default_rng(seed + 1)
-    pick = random.Random(seed + 1)  # noqa: S311 - deterministic benchmark data
-    pending: tuple[list[Any], list[list[float]]] = ([], [])
-    borrowed = resumed = 0
-    last_log = time.perf_counter()
-    for number, path in enumerate(files, 1):
-        if len(pool) + borrowed >= size:
-            break
-        doc = loaders.load_document(path, corpus)
-        spans: list[tuple[int, int]] = []
-        begin = end = words = 0
-        for match in _SENTENCE.finditer(doc.text):
-            if words and words + len(match.group().split()) > 84:
-                spans.append((begin, end))
-                begin, words = match.start(), 0
-            end = match.end()
-            words += len(match.group().split())
-        if end > begin:
-            spans.append((begin, end))
-        chunks = [_make_chunk(doc, i, a, b) for i, (a, b) in enumerate(spans)]
-        source = re.sub(r" \(part \d+\)$", "", doc.title)
-        candidates = by_title.get(source) or pool
-        for _ in chunks:
-            noisy = pick.choice(candidates) + rng.normal(0.0, 0.02, embedder.dimension)
-            pending[1].append((noisy / np.linalg.norm(noisy)).astype(np.float32).tolist())
-        pending[0].extend(chunks)
-        borrowed += len(chunks)
-        resumed += 1
-        if len(pending[0]) >= 2000:
-            store.upsert_chunks(pending[0], pending[1])
-            pending = ([], [])
-        if time.perf_counter() - last_log > 30:
-            last_log = time.perf_counter()
-            _log(f"resume: {number:,}/{len(files):,} documents, {borrowed:,} chunks")
-    store.upsert_chunks(pending[0], pending[1])
-    facts = {
-        "documents": len(present) + resumed,
-        "chunks": store.count(),
-        "resumed_documents": resumed,
-        "resumed_chunks_cut_by_words": borrowed,
-        "seconds_of_resume": round(time.perf_counter() - started, 1),
-        "seed": seed,
-    }
-    _log(f"built {facts}")
-    (chroma / "built.json").write_text(json.dumps(facts), encoding="utf-8")
     return chroma
 
 
 def derive_smaller(work: Path, largest: int, size: int) -> Path:
     """A store of the project corpus and the first generated documents, ~`size` chunks,
-    with the vectors copied from the largest store."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
+    with the chunk and sentence vectors copied from the largest store."""
+    from assistant.store import open_existing, open_store
 
-    from assistant.store import open_store
-    from assistant.types import Chunk
-
-    chroma = work / f"store-{size}"
+    chroma = store_dir(work, size)
     done = chroma / "built.json"
     if done.exists():
         return chroma
     if chroma.exists():
         shutil.rmtree(chroma)
-    big_settings = _settings(work / f"corpus-{largest}", work / f"store-{largest}")
-    client = chromadb.PersistentClient(
-        path=str(work / f"store-{largest}"), settings=ChromaSettings(anonymized_telemetry=False)
-    )
-    collection = client.get_collection(big_settings.store.collection)
+    big_corpus = _corpus_dir(work, largest)
+    big = open_existing(_settings(big_corpus, store_dir(work, largest)), "all-MiniLM-L6-v2")
+    if big is None:
+        raise SystemExit(f"{store_dir(work, largest)} holds no index to derive from")
     per_doc: dict[str, int] = {}
-    offset = 0
-    while True:
-        page = collection.get(limit=5000, offset=offset, include=["metadatas"])
-        for meta in page["metadatas"] or []:
-            doc_id = str((meta or {}).get("doc_id"))
-            per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
-        if len(page["ids"]) < 5000:
+    for record in big.records().values():
+        per_doc[record.doc_id] = record.chunks
+    chosen: set[str] = set()
+    total = 0
+    for doc_id in sorted(per_doc, key=_doc_order):
+        if total >= size and doc_id.startswith(GENERATED + "/"):
             break
-        offset += 5000
-    own = sorted(d for d in per_doc if not d.startswith(GENERATED + "/"))
-    chosen = list(own)
-    total = sum(per_doc[d] for d in own)
-    for doc_id in sorted(d for d in per_doc if d.startswith(GENERATED + "/")):
-        if total >= size:
-            break
-        chosen.append(doc_id)
+        chosen.add(doc_id)
         total += per_doc[doc_id]
-    settings = _settings(work / f"corpus-{size}", chroma)
-    embedder_id = (collection.metadata or {}).get("embedding_model", "all-MiniLM-L6-v2")
-    dimension = int((collection.metadata or {}).get("embedding_dimension", 384))
-    store = open_store(settings, str(embedder_id), dimension)
-    for at in range(0, len(chosen), 200):
-        part = chosen[at : at + 200]
-        rows = collection.get(
-            where={"doc_id": {"$in": part}}, include=["documents", "metadatas", "embeddings"]
-        )
-        chunks = [
-            Chunk.from_record(cid, doc or "", dict(meta or {}))
-            for cid, doc, meta in zip(
-                rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True
-            )
-        ]
-        vectors = [list(map(float, v)) for v in rows["embeddings"]]  # type: ignore[union-attr]
-        store.upsert_chunks(chunks, vectors)
-    facts = {"documents": len(chosen), "chunks": store.count(), "copied_from": largest}
-    _log(f"derived store-{size}: {facts}")
+    by_doc: dict[str, list[Any]] = {}
+    for chunk, vector, packed in big.export():
+        if chunk.doc_id in chosen:
+            by_doc.setdefault(chunk.doc_id, []).append((chunk, vector, packed))
+    store = open_store(_settings(big_corpus, chroma), big.model_id, big.dimension)
+    for doc_id in sorted(by_doc, key=_doc_order):
+        rows = sorted(by_doc[doc_id], key=lambda row: row[0].index)
+        store.upsert_chunks([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+    facts = {"format": FORMAT, "documents": len(chosen), "chunks": store.count()}
+    facts["copied_from"] = largest
+    _log(f"derived {chroma.name}: {facts}")
     done.write_text(json.dumps(facts), encoding="utf-8")
     return chroma
+
+
+def build_stores(work: Path, sizes: list[int], seed: int, embed_limit: int) -> None:
+    """Every size's store of the current format: upgraded from an older store of that size
+    where one exists, else the largest built and the others derived from it."""
+    from assistant.config import load_settings
+    from assistant.embeddings import Embedder
+
+    missing = [s for s in sizes if not (store_dir(work, s) / "built.json").exists()]
+    if not missing:
+        return
+    embedder = Embedder.from_settings(load_settings().embedding)
+    sentences = SentenceVectors(embedder, embed_limit, seed)
+    for built in sorted(work.glob(f"store-*-f{FORMAT}/built.json")):
+        facts = json.loads(built.read_text(encoding="utf-8"))
+        if facts.get("sentence_vectors", {}).get("real"):
+            sentences.prime(built.parent)
+    for size in missing:
+        upgrade_store(work, size, sentences)
+    largest = sizes[-1]
+    build_largest(work, largest, seed, sentences)
+    for size in sizes[:-1]:
+        derive_smaller(work, largest, size)
 
 
 # --- measuring (in a fresh process per size) --------------------------------------------
@@ -335,8 +414,8 @@ def measure(work: Path, size: int, profile: bool) -> dict[str, Any]:
     from assistant.answering.questions import standalone_question
     from assistant.types import ChatTurn
 
-    chroma = work / f"store-{size}"
-    settings = _settings(work / f"corpus-{size}", chroma)
+    chroma = store_dir(work, size)
+    settings = _settings(_corpus_dir(work, size), chroma)
     figures: dict[str, Any] = {"target_chunks": size}
     started = time.perf_counter()
     resources = service.load_resources(settings, with_chat_model=False)
@@ -364,6 +443,21 @@ def measure(work: Path, size: int, profile: bool) -> dict[str, Any]:
         resources.retriever.retrieve(query, k=top_k * 2)
         retrieval.append((time.perf_counter() - began) * 1000)
 
+    # The parts of retrieval on their own (the query vectors are cached by now): the dense
+    # search in Chroma and the BM25 search in memory.
+    dense: list[float] = []
+    lexical: list[float] = []
+    n = settings.retrieval.candidates
+    for item, history in zip(items, histories, strict=True):
+        query = standalone_question(item["question"], history)
+        vector = resources.embedder.embed_query(query)
+        began = time.perf_counter()
+        resources.store.query(vector, n)
+        dense.append((time.perf_counter() - began) * 1000)
+        began = time.perf_counter()
+        resources.retriever.lexical_index().search(query, n)
+        lexical.append((time.perf_counter() - began) * 1000)
+
     resources.embedder.clear_cache()
     profiler = None
     if profile:
@@ -386,6 +480,8 @@ def measure(work: Path, size: int, profile: bool) -> dict[str, Any]:
         figures["profile"] = str(work / f"profile-{size}.txt")
 
     figures["retrieval"] = summary_ms(retrieval)
+    figures["dense_search"] = summary_ms(dense)
+    figures["bm25_search"] = summary_ms(lexical)
     figures["retrieval_plus_evidence"] = summary_ms(evidence)
     figures["answer_total_extractive"] = summary_ms(totals)
     figures["peak_rss_mb"] = peak_rss_mb()
@@ -404,7 +500,8 @@ def main() -> int:
         "--embed-limit",
         type=int,
         default=10_500,
-        help="chunks embedded by the model; the rest borrow vectors (see build_largest)",
+        help="chunks whose chunk and sentence vectors the model makes; the rest borrow "
+        "vectors (see build_largest)",
     )
     parser.add_argument("--profile", action="store_true", help="pyinstrument the answer pass")
     parser.add_argument("--build-only", action="store_true", help="build the stores and stop")
@@ -418,9 +515,7 @@ def main() -> int:
 
     sizes = sorted(int(s) for s in args.sizes.split(","))
     largest = sizes[-1]
-    build_largest(args.work, largest, args.seed, args.embed_limit)
-    for size in sizes[:-1]:
-        derive_smaller(args.work, largest, size)
+    build_stores(args.work, sizes, args.seed, args.embed_limit)
     if args.build_only:
         return 0
 

@@ -60,3 +60,32 @@ class Remembering:
     def embed(self, texts: Any, *, show_progress: bool = False, cache: bool = True) -> Any:
         del cache
         return self._embedder.embed(texts, show_progress=show_progress, cache=True)
+
+
+def write_legacy_index(settings: Any, embedder: Any, chunks: list[Any]) -> None:
+    """Write `chunks` the way versions before the catalog did: one collection named by the
+    setting, chunk ids '<doc>#<n>', no generation, no sentence offsets or vectors, the model
+    in the collection's metadata."""
+    import chromadb
+    from chromadb.api.collection_configuration import (
+        CreateCollectionConfiguration,
+        CreateHNSWConfiguration,
+    )
+    from chromadb.config import Settings as ChromaSettings
+
+    client = chromadb.PersistentClient(
+        path=str(settings.paths.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    legacy = client.get_or_create_collection(
+        settings.store.collection,
+        configuration=CreateCollectionConfiguration(hnsw=CreateHNSWConfiguration(space="cosine")),
+        metadata={"embedding_model": embedder.model_id, "embedding_dimension": embedder.dimension},
+        embedding_function=None,
+    )
+    old = [c.model_copy(update={"sentences": None}) for c in chunks]
+    legacy.upsert(
+        ids=[c.chunk_id for c in old],
+        embeddings=embedder.embed([c.embedding_text() for c in old]),
+        documents=[c.text for c in old],
+        metadatas=[c.to_metadata() for c in old],
+    )

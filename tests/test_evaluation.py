@@ -207,6 +207,9 @@ def test_list_items_quoted_in_a_row_are_checked_as_the_answer_split_them(
     assert [s.supported for s in checked] == [True, True], (
         f"two verbatim quotes stay two supported sentences, whatever a re-split says: {checked}"
     )
+    assert [s.origin for s in checked] == ["generated", "generated"], (
+        f"each check says who wrote the sentence (the model, here): {checked}"
+    )
 
 
 def test_answer_without_sentence_records_is_split_from_its_text(check: SentenceChecker) -> None:

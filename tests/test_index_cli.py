@@ -141,3 +141,26 @@ def test_an_unchanged_corpus_is_settled_without_loading_the_model(env, embedder,
     status, out = run()
     assert status == 0 and counted(out, "updated") == 1, f"a change is indexed: {out}"
     assert len(loads) == 1, "a change needs the model"
+
+
+def test_an_index_of_an_older_format_says_how_to_upgrade(env, embedder, tmp_path):
+    from assistant import loaders
+    from assistant.chunking import chunk_document
+    from tests.corpora import write_legacy_index
+
+    settings = make_settings(tmp_path)
+    documents, _ = loaders.load_corpus(env)
+    chunks = [
+        c
+        for d in documents
+        for c in chunk_document(
+            d, max_tokens=160, overlap_sentences=1, count_tokens=embedder.count_tokens
+        )
+    ]
+    write_legacy_index(settings, embedder, chunks)
+    status, out = run()
+    assert status == 0 and "index.py --rebuild" in out, f"the summary says how to upgrade: {out}"
+    status, out = run("--rebuild")
+    assert status == 0 and "--rebuild" not in out, f"after the rebuild nothing to upgrade: {out}"
+    status, out = run()
+    assert "--rebuild" not in out, f"an unchanged current index needs nothing: {out}"

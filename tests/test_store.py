@@ -24,8 +24,10 @@ from assistant.chunking import chunk_document
 from assistant.config import Settings, StoreSettings
 from assistant.embeddings import Embedder
 from assistant.errors import StoreError
+from assistant.sentences import embed_sentences, sentence_texts
 from assistant.store import VectorStore, open_store
 from assistant.types import Chunk, Document
+from tests import corpora
 from tests.conftest import ROOT, make_settings
 from tests.servers import free_port, stop
 
@@ -486,32 +488,14 @@ def test_server_without_the_right_token_is_refused_clearly(tmp_path, token_proxy
     )
 
 
-def test_an_index_of_the_layout_before_the_catalog_is_adopted(settings, embedder):
-    import chromadb
-    from chromadb.api.collection_configuration import (
-        CreateCollectionConfiguration,
-        CreateHNSWConfiguration,
-    )
-    from chromadb.config import Settings as ChromaSettings
-
-    # What versions before the catalog wrote: one collection named by the setting, chunk ids
-    # '<doc>#<n>', no generation, the model in the collection's metadata.
-    client = chromadb.PersistentClient(
-        path=str(settings.paths.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False)
-    )
-    legacy = client.get_or_create_collection(
-        settings.store.collection,
-        configuration=CreateCollectionConfiguration(hnsw=CreateHNSWConfiguration(space="cosine")),
-        metadata={"embedding_model": embedder.model_id, "embedding_dimension": embedder.dimension},
-        embedding_function=None,
-    )
+def write_legacy_index(settings: Settings, embedder: Embedder) -> list[Chunk]:
     chunks = [c for d in TEXTS for c in chunks_of(make_document(d), embedder)]
-    legacy.upsert(
-        ids=[c.chunk_id for c in chunks],
-        embeddings=embedder.embed([c.embedding_text() for c in chunks]),
-        documents=[c.text for c in chunks],
-        metadatas=[c.to_metadata() for c in chunks],
-    )
+    corpora.write_legacy_index(settings, embedder, chunks)
+    return chunks
+
+
+def test_an_index_of_the_layout_before_the_catalog_is_adopted(settings, embedder):
+    chunks = write_legacy_index(settings, embedder)
     store = open_store(settings, embedder.model_id, embedder.dimension)
     assert store.count() == len(chunks), "the old index is adopted whole"
     assert {c.chunk_id for c in store.all_chunks()} == {c.chunk_id for c in chunks}
@@ -526,3 +510,35 @@ def test_an_index_of_the_layout_before_the_catalog_is_adopted(settings, embedder
     assert store.count() == len(chunks) - len(
         [c for c in chunks if c.doc_id == add_new[0].doc_id]
     ) + len(add_new)
+
+
+def test_an_old_index_of_exactly_whole_pages_is_adopted(settings, embedder, monkeypatch):
+    # Paging such an index ends with an empty page; adopting it once failed there ("Non-empty
+    # lists are required"), so an upgraded install could not open its index.
+    chunks = write_legacy_index(settings, embedder)
+    monkeypatch.setattr(store_module, "PAGE_SIZE", len(chunks))
+    store = open_store(settings, embedder.model_id, embedder.dimension)
+    assert store.count() == len(chunks), "an index of exactly one full page is adopted whole"
+    hits = store.query(embedder.embed_query("Open Laboratory Day tours"), 1)
+    assert hits and hits[0][0].doc_id == "news/open-lab-day.md", f"searchable: {hits}"
+
+
+def test_sentence_vectors_are_stored_with_their_chunks(store, embedder):
+    chunks = [c for d in TEXTS for c in chunks_of(make_document(d), embedder)]
+    packed = embed_sentences(chunks, embedder.embed)
+    store.upsert_chunks(chunks, embedder.embed([c.embedding_text() for c in chunks]), packed)
+    read = store.all_chunks()
+    assert all(c.sentences for c in read), "every chunk comes back with its sentence offsets"
+    vectors = store.sentence_vectors(read)
+    wanted = {t for c in read for t in sentence_texts(c)}
+    assert set(vectors) == wanted, f"one vector per title and sentence: {set(vectors) ^ wanted}"
+    assert store.stores_sentence_vectors(), "a store written now is of the current format"
+
+
+def test_an_adopted_old_index_has_no_sentence_vectors_and_says_so(settings, embedder):
+    write_legacy_index(settings, embedder)
+    store = open_store(settings, embedder.model_id, embedder.dimension)
+    chunks = store.all_chunks()
+    assert all(c.sentences is None for c in chunks), "an old index holds no sentence offsets"
+    assert store.sentence_vectors(chunks) == {}, "and no sentence vectors"
+    assert not store.stores_sentence_vectors(), "its format is reported as older"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -41,12 +41,14 @@ from assistant.answering.questions import (
     split_question,
     standalone_question,
 )
+from assistant.answering.reports import Vocabulary, named_documents, reading_for
 from assistant.answering.scorer import Scorer, load_scorer
 from assistant.answering.verification import check_sentence
 from assistant.config import Settings
 from assistant.embeddings import Embedder
 from assistant.llm import ChatBackend
 from assistant.retrieval import ChunkFilter, HybridRetriever
+from assistant.sentences import chunk_sentences
 from assistant.text import normalize, split_sentences, terms
 from assistant.types import (
     Answer,
@@ -68,6 +70,8 @@ log = logging.getLogger(__name__)
 _MAX_UNSUPPORTED_IN_A_ROW = 2
 # How many of the best sentences are searched for the list a list question asks for.
 _LIST_SEARCH = 5
+# How many sentences of each report a comparison shows.
+_PER_REPORT = 2
 # How each composed part is recorded: built sentences and quotes are claims that are checked;
 # labels, the scope reply and refusals are the assistant's own words and state no fact.
 _ORIGINS: dict[str, SentenceOrigin] = {
@@ -148,6 +152,8 @@ class _Selection:
     answerable: bool
     answerability: float = 0.0
     set_values: np.ndarray | None = None  # of the most answerable part (for calibration)
+    # For a comparison: each report's best sentences, searched within that report alone.
+    reports: tuple[tuple[Evidence, ...], ...] = ()
 
 
 class Answerer:
@@ -167,13 +173,14 @@ class Answerer:
         self.backend = backend
         self.scorer = scorer or load_scorer()
         self.vectors = VectorCache(embedder.embed)
+        self._vocabularies: tuple[object, Vocabulary] | None = None
 
     def stream(self, question: str, history: Sequence[ChatTurn]) -> Iterator[StreamEvent]:
         started = time.perf_counter()
         yield StatusEvent(stage="retrieving")
         reading = Reading.of(question)
         query = standalone_question(question, history)
-        if is_small_talk(reading, self._known):
+        if is_small_talk(reading, self._known, follow_up=query != question):
             yield from self._said(
                 _Asked(question, query, ()), compose.scope_reply(reading.language), started
             )
@@ -258,6 +265,8 @@ class Answerer:
         """The extractive answer: a lead sentence naming the thing asked for, then the
         supporting quotes; the whole list for a list question; each report's claim side by
         side for a comparison."""
+        if len(selection.reports) >= 2:
+            return compose.side_by_side(reading, selection.reports)
         chosen = selection.chosen
         best = chosen[0]
         if reading.wants_list:
@@ -296,7 +305,7 @@ class Answerer:
         first = items[0]
         if first.index == 0:
             return None
-        spans = split_sentences(first.chunk.text)
+        spans = chunk_sentences(first.chunk)
         span = spans[first.index - 1]
         if not span.text.rstrip().endswith(":"):
             return None
@@ -391,6 +400,7 @@ class Answerer:
                     if hit.chunk.chunk_id not in seen:
                         seen.add(hit.chunk.chunk_id)
                         candidates.append(hit)
+        self._load_sentence_vectors(candidates)
         idf = self.retriever.lexical_index().idf
         all_evidence: list[Evidence] = []
         per_part: list[list[Evidence]] = []
@@ -409,6 +419,7 @@ class Answerer:
                 idf=idf,
                 scorer=self.scorer,
                 known=self._known,
+                crosslingual=self._crosslingual(),
             )
             all_evidence.extend(scored.evidence)
             if values is None or scored.answerability > probability:
@@ -422,6 +433,7 @@ class Answerer:
                     )
                 )
         all_evidence.sort(key=lambda e: -e.score)
+        reports = self._reports(reading, question, all_evidence, idf) if answerable else ()
         chosen: list[Evidence] = []
         # Round-robin, so that every answerable part gets its best sentence first.
         for rank in range(limit):
@@ -432,6 +444,8 @@ class Answerer:
                     and picks[rank].text not in {c.text for c in chosen}
                 ):
                     chosen.append(picks[rank])
+        if reports:
+            chosen = [e for report in reports for e in report][:limit]
         return _Selection(
             rerank(candidates, all_evidence)[:top_k],
             chosen,
@@ -439,7 +453,74 @@ class Answerer:
             answerable and bool(chosen),
             probability,
             values,
+            reports,
         )
+
+    def _crosslingual(self) -> Callable[[str, Sequence[str]], np.ndarray] | None:
+        """The multilingual encoder's cosines, when the retriever has one (for questions
+        the English embedding model cannot read)."""
+        scorer = getattr(self.retriever, "crosslingual", None)
+        if scorer is None:
+            return None
+        return scorer.similarities  # type: ignore[no-any-return]
+
+    def _load_sentence_vectors(self, hits: Sequence[RetrievedChunk]) -> None:
+        """Put the vectors the indexer stored for these chunks' sentences in the cache that
+        evidence scoring reads; only chunks of an older index are embedded there instead."""
+        self.vectors.remember(self.retriever.store.sentence_vectors([h.chunk for h in hits]))
+
+    def _vocabulary(self) -> Vocabulary:
+        """The documents' vocabularies, rebuilt when the index changes."""
+        index = self.retriever.lexical_index()
+        cached = self._vocabularies
+        if cached is None or cached[0] is not index:
+            cached = (index, Vocabulary.of(index.chunks))
+            self._vocabularies = cached
+        return cached[1]
+
+    def _reports(
+        self,
+        reading: Reading,
+        question: str,
+        evidence: Sequence[Evidence],
+        idf: Callable[[str], float],
+    ) -> tuple[tuple[Evidence, ...], ...]:
+        """For a question that sets two reports side by side, each report's best sentences,
+        searched within that report alone; () for any other question.
+
+        A comparison is told by its grammar ("compare", "differ", "both", "the two reports")
+        or by naming two documents in one question joined by a conjunction; the reports are
+        the two it names, or else the two whose sentences score best."""
+        vocabulary = self._vocabulary()
+        named = named_documents(reading, vocabulary, idf)
+        if not (reading.compares or (len(named) >= 2 and reading.conjoined)):
+            return ()
+        docs = named[:2]
+        for e in evidence:
+            if len(docs) >= 2:
+                break
+            if e.chunk.doc_id not in docs:
+                docs.append(e.chunk.doc_id)
+        if len(docs) < 2:
+            return ()
+        reports: list[tuple[Evidence, ...]] = []
+        for doc in docs:
+            hits = [RetrievedChunk(chunk=c, score=0.0) for c in self._document(doc)]
+            self._load_sentence_vectors(hits)
+            scored = gather_evidence(
+                reading_for(reading, doc, vocabulary, [d for d in docs if d != doc]),
+                question,
+                hits,
+                vectors=self.vectors,
+                idf=idf,
+                scorer=self.scorer,
+            )
+            best = scored.evidence[:_PER_REPORT]
+            if not best:
+                return ()
+            # Two sentences each: a comparison often has no one fact to rank by.
+            reports.append(tuple(best))
+        return tuple(reports)
 
     def _latest(self, query: str) -> _Selection:
         """For "what is the latest news ...": the opening sentence of each of the newest news

@@ -21,7 +21,8 @@ from assistant.answering.features import (
 )
 from assistant.answering.questions import Asks, Reading
 from assistant.answering.wording import examples, say
-from assistant.text import STOPWORDS, numbers, split_sentences, terms, words
+from assistant.sentences import chunk_sentences
+from assistant.text import STOPWORDS, numbers, terms, words
 from assistant.types import Chunk
 
 _ENUMERATED_RE = re.compile(r"^\s*(?:\d{1,3}[.)]|[a-zA-Z][.)]|[-•*–·▪●]|[ivxIVX]{1,4}[.)])\s*")
@@ -183,7 +184,7 @@ def list_items(
     by_text = {e.text: e for e in pool}
     at = -1
     for chunk in chunks:
-        for i, span in enumerate(split_sentences(chunk.text)):
+        for i, span in enumerate(chunk_sentences(chunk)):
             if chunk.chunk_id == best.chunk.chunk_id and i == best.index:
                 at = (
                     len(sequence)
@@ -243,6 +244,27 @@ def comparison(
         own = [e for e in chosen if e.chunk.doc_id == doc][:_PER_REPORT]
         parts += [Part(e.text, (e,), "item") for e in own]
     return parts
+
+
+def side_by_side(reading: Reading, reports: Sequence[Sequence[Evidence]]) -> list[Part]:
+    """Each report's claim with its own citation, one report after the other, under a label
+    that says plainly whether they differ (each gives figures or dates, and not the same)."""
+    first, second = reports[0], reports[1]
+    differs = _figures(first) and _figures(second) and _figures(first) != _figures(second)
+    label = say("differ" if differs else "each_says", reading.language)
+    parts = [Part(label, (), "label")]
+    for report in reports[:2]:
+        parts += [Part(e.text, (e,), "item") for e in report]
+    return parts
+
+
+def _figures(report: Sequence[Evidence]) -> frozenset[str]:
+    """The numbers and dates a report's sentences give."""
+    found: set[str] = set()
+    for e in report:
+        found |= numbers(e.text)
+        found |= {m.group(0).casefold() for m in _DATE_PHRASE_RE.finditer(e.text)}
+    return frozenset(found)
 
 
 def scope_reply(language: str) -> list[Part]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +20,8 @@ from assistant.answering.features import Candidate, candidate_features, is_headi
 from assistant.answering.questions import Reading
 from assistant.answering.scorer import Scorer
 from assistant.injection import addresses_ai
-from assistant.text import Span, is_latin, split_sentences, words
+from assistant.sentences import chunk_sentences
+from assistant.text import Span, is_latin, words
 from assistant.types import Chunk, RetrievedChunk
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
@@ -75,6 +76,15 @@ class VectorCache:
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
+    def remember(self, vectors: Mapping[str, np.ndarray]) -> None:
+        """Take vectors made elsewhere (stored at index time) for these texts."""
+        with self._lock:
+            for text, vector in vectors.items():
+                self._vectors[text] = np.asarray(vector, dtype=np.float64)
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
             missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
@@ -104,7 +114,7 @@ def candidates_of(
     seen: set[str] = set()
     for rank, hit in enumerate(retrieved):
         chunk = hit.chunk
-        spans = split_sentences(chunk.text)
+        spans = chunk_sentences(chunk)
         offset = 0 if chunk.index == 0 else _LATER_CHUNK_POSITION
         for i, span in enumerate(spans):
             if span.text in seen or not admissible(span.text):
@@ -138,6 +148,7 @@ def gather_evidence(
     scorer: Scorer,
     threshold: float | None = None,
     known: Callable[[str], bool] | None = None,
+    crosslingual: Callable[[str, Sequence[str]], np.ndarray] | None = None,
 ) -> Scored:
     """Score every candidate sentence of `retrieved` for the question, best first.
 
@@ -167,6 +178,12 @@ def gather_evidence(
         title_sim = dict(zip(titles, matrix[1 : 1 + len(titles)] @ q_vec, strict=True))
         similarities = matrix[1 + len(titles) :] @ q_vec
         title_similarities = np.asarray([title_sim[c.title] for c in cands])
+    elif crosslingual is not None:
+        with_similarity = True
+        titles = sorted({c.title for c in cands})
+        title_sim = dict(zip(titles, crosslingual(reading.question, titles), strict=True))
+        similarities = crosslingual(reading.question, [c.text for c in cands])
+        title_similarities = np.asarray([title_sim[c.title] for c in cands])
     else:
         similarities = title_similarities = np.zeros(len(cands))
     rows = candidate_features(
@@ -175,9 +192,12 @@ def gather_evidence(
         similarities=similarities,
         title_similarities=title_similarities,
         idf=idf,
+        word_vectors=vectors if is_latin(reading.question) else None,
     )
     scores = scorer.rank_scores(rows, with_similarity=with_similarity)
-    values = scorer.set_values(rows, scores, with_similarity=with_similarity)
+    # The answerability model was fitted on MiniLM similarities: the multilingual encoder's
+    # cosines rank a question's candidates but are not on its scale.
+    values = scorer.set_values(rows, scores, with_similarity=is_latin(reading.question))
     probability = scorer.answerability_of(values)
     limit = scorer.threshold if threshold is None else threshold
     order = np.argsort(-scores, kind="stable")

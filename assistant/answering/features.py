@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from rapidfuzz.distance import LCSseq
 
 from assistant.answering.questions import Asks, Reading
-from assistant.text import numbers, terms, words
+from assistant.text import STOPWORDS, numbers, terms, words
 
 FEATURES: tuple[str, ...] = (
     "similarity",
@@ -44,10 +45,19 @@ FEATURES: tuple[str, ...] = (
     "position",
     "length",
     "heading",
+    "soft_coverage",
+    "soft_coverage_gap",
 )
 # The features that need the English embedding model; a question in another script is scored
 # without them (their weights are fitted separately, see `scorer`).
-SIMILARITY_FEATURES = frozenset({"similarity", "similarity_gap", "title_similarity"})
+SIMILARITY_FEATURES = frozenset(
+    {"similarity", "similarity_gap", "title_similarity", "soft_coverage", "soft_coverage_gap"}
+)
+# Vectors of single words (the same MiniLM, one word at a time), unit length.
+WordVectors = Callable[[Sequence[str]], np.ndarray]
+# Cosine between two single-word vectors below which they are unrelated (unrelated English
+# words score about 0.2-0.35 with MiniLM; synonyms 0.5-0.9); the scale up to 1 above it.
+_SOFT_FLOOR = 0.3
 
 _MONTHS = (
     "january february march april may june july august september october november december "
@@ -162,10 +172,22 @@ def near(term: str, other: str) -> float:
     ('comput'/'supercomput'), else 0."""
     if len(term) < 4 or len(other) < 4 or (term[0] != other[0] and term[-3:] != other[-3:]):
         return 0.0
-    matcher = difflib.SequenceMatcher(None, term, other, autojunk=False)
-    if abs(len(other) - len(term)) <= 2 and term[:2] == other[:2] and matcher.ratio() >= 0.8:
-        return 0.8
+    # The longest common subsequence (rapidfuzz, in C) bounds from above both what difflib's
+    # matching blocks cover and the longest common substring: when it rules both scores out,
+    # as it does for almost every pair, difflib (the slow part of a question) is not asked.
+    common = LCSseq.similarity(term, other)
     shorter = min(len(term), len(other))
+    typo = (
+        abs(len(other) - len(term)) <= 2
+        and term[:2] == other[:2]
+        and 2.0 * common / (len(term) + len(other)) >= 0.8
+    )
+    contained = common >= 5 and common >= 0.75 * shorter
+    if not (typo or contained):
+        return 0.0
+    matcher = difflib.SequenceMatcher(None, term, other, autojunk=False)
+    if typo and matcher.ratio() >= 0.8:
+        return 0.8
     longest = matcher.find_longest_match(0, len(term), 0, len(other)).size
     return 0.7 if longest >= 5 and longest >= 0.75 * shorter else 0.0
 
@@ -177,12 +199,76 @@ def term_match(term: str, pool: set[str]) -> float:
     return max((near(term, other) for other in pool), default=0.0)
 
 
-def _coverage(q_terms: Sequence[str], weights: Sequence[float], pool: set[str]) -> float:
+class _Matcher:
+    """`term_match` for one question's terms over many pools, with the same results: each
+    stem is compared with a term once (a pool shares most stems with the last), and a pool's
+    near matches are found by set intersection rather than a Python loop over the pool."""
+
+    def __init__(self, q_terms: Sequence[str]) -> None:
+        self._seen: dict[str, set[str]] = {t: set() for t in q_terms}
+        self._near: dict[str, dict[str, float]] = {t: {} for t in q_terms}
+
+    def __call__(self, term: str, pool: set[str]) -> float:
+        if term in pool:
+            return 1.0
+        seen, found = self._seen[term], self._near[term]
+        for other in pool - seen:
+            score = near(term, other)
+            if score:
+                found[other] = score
+        seen |= pool
+        return max((found[o] for o in found.keys() & pool), default=0.0)
+
+
+def _coverage(
+    q_terms: Sequence[str],
+    weights: Sequence[float],
+    pool: set[str],
+    match: Callable[[str, set[str]], float] = term_match,
+) -> float:
     """IDF-weighted share of the question's terms found in `pool`."""
     total = sum(weights)
     if not total:
         return 0.0
-    return sum(w * term_match(t, pool) for t, w in zip(q_terms, weights, strict=True)) / total
+    return sum(w * match(t, pool) for t, w in zip(q_terms, weights, strict=True)) / total
+
+
+def surface_words(text: str) -> dict[str, str]:
+    """Each content term of `text` with the first word that carries it, as written
+    (lower-cased): a word vector is of a word, a term is a stem."""
+    found: dict[str, str] = {}
+    for word in words(text):
+        if word in STOPWORDS:
+            continue
+        for term in terms(word, compounds=False):
+            found.setdefault(term, word)
+    return found
+
+
+def soft_matches(
+    q_words: dict[str, str], sentences: Sequence[str], word_vectors: WordVectors
+) -> np.ndarray:
+    """For each sentence, how closely each question term is matched by one of its words:
+    1 for the same stem, else the best single-word cosine above `_SOFT_FLOOR`, rescaled to
+    0..1. Sees meaning at the word level ("clinics" / "hospitals"), where coverage sees none.
+    Rows are sentences, columns the question's terms in `q_words` order."""
+    out = np.zeros((len(sentences), len(q_words)))
+    if not q_words or not len(sentences):
+        return out
+    per_sentence = [surface_words(s) for s in sentences]
+    vocabulary = sorted({w for sw in per_sentence for w in sw.values()} | set(q_words.values()))
+    vectors = word_vectors(vocabulary)
+    index = {w: i for i, w in enumerate(vocabulary)}
+    q_terms = list(q_words)
+    q_matrix = vectors[[index[q_words[t]] for t in q_terms]]
+    for i, sw in enumerate(per_sentence):
+        if not sw:
+            continue
+        cos = q_matrix @ vectors[[index[w] for w in sw.values()]].T
+        best = np.clip((cos.max(axis=1) - _SOFT_FLOOR) / (1.0 - _SOFT_FLOOR), 0.0, 1.0)
+        exact = np.asarray([term_match(t, set(sw)) for t in q_terms])
+        out[i] = np.maximum(best, exact)
+    return out
 
 
 def _pairs(seq: Sequence[str]) -> set[tuple[str, str]]:
@@ -196,8 +282,11 @@ def candidate_features(
     similarities: np.ndarray,
     title_similarities: np.ndarray,
     idf: Callable[[str], float],
+    word_vectors: WordVectors | None = None,
 ) -> np.ndarray:
-    """One row of `FEATURES` per candidate (similarities are cosines with the question)."""
+    """One row of `FEATURES` per candidate (similarities are cosines with the question).
+    Without `word_vectors` (a question the English model cannot read), soft coverage is
+    plain coverage."""
     q_terms = list(reading.terms)
     weights = [idf(t) for t in q_terms]
     rarest = max(zip(weights, q_terms, strict=True))[1] if q_terms else None
@@ -207,16 +296,27 @@ def candidate_features(
     question_words = set(words(reading.question))
     typed = reading.asks is not Asks.ANY
     title_terms: dict[str, set[str]] = {}
+    match = _Matcher(q_terms)
+    # A sentence is read as a candidate and as its neighbours' neighbour: stem it once.
+    stems: dict[str, set[str]] = {}
+
+    def stems_of(text: str) -> set[str]:
+        if text not in stems:
+            stems[text] = set(terms(text))
+        return stems[text]
+
     rows = np.zeros((len(candidates), len(FEATURES)), dtype=np.float64)
     coverages = np.zeros(len(candidates))
+    sentence_terms: list[set[str]] = []
     for i, cand in enumerate(candidates):
         s_list = terms(cand.text, compounds=False)
         s_terms = set(s_list)
+        sentence_terms.append(s_terms)
         if cand.title not in title_terms:
             title_terms[cand.title] = set(terms(cand.title, compounds=False))
         t_terms = s_terms | title_terms[cand.title]
-        n_terms = t_terms | set(terms(cand.before)) | set(terms(cand.after))
-        cov = _coverage(q_terms, weights, s_terms)
+        n_terms = t_terms | stems_of(cand.before) | stems_of(cand.after)
+        cov = _coverage(q_terms, weights, s_terms, match)
         coverages[i] = cov
         n_words = len(words(cand.text))
         rows[i] = (
@@ -225,8 +325,8 @@ def candidate_features(
             title_similarities[i],
             cov,
             0.0,
-            _coverage(q_terms, weights, t_terms),
-            _coverage(q_terms, weights, n_terms),
+            _coverage(q_terms, weights, t_terms, match),
+            _coverage(q_terms, weights, n_terms, match),
             sum(t in s_terms for t in q_terms) / len(q_terms) if q_terms else 0.0,
             float(rarest is not None and rarest in t_terms),
             len(q_pairs & _pairs(s_list)) / len(q_pairs) if q_pairs else 0.0,
@@ -242,8 +342,22 @@ def candidate_features(
             1.0 / (1.0 + cand.position),
             math.log1p(n_words) / 4.0,
             float(is_heading(cand.text)),
+            cov,
+            0.0,
         )
+    soft = FEATURES.index("soft_coverage")
+    q_words = {t: w for t, w in surface_words(reading.question).items() if t in q_terms}
+    if word_vectors is not None and q_words and len(candidates) and sum(weights):
+        matches = soft_matches(q_words, [c.text for c in candidates], word_vectors)
+        # Terms no word of the question carries (a follow-up's topic, added by the reading)
+        # count as in plain coverage.
+        rest = [(t, w) for t, w in zip(q_terms, weights, strict=True) if t not in q_words]
+        for i, s_terms in enumerate(sentence_terms):
+            soft_sum = float(matches[i] @ np.asarray([idf(t) for t in q_words]))
+            soft_sum += sum(w * term_match(t, s_terms) for t, w in rest)
+            rows[i, soft] = soft_sum / sum(weights)
     if len(candidates):
         rows[:, 1] = similarities - similarities.max()
         rows[:, 4] = coverages - coverages.max()
+        rows[:, soft + 1] = rows[:, soft] - rows[:, soft].max()
     return rows

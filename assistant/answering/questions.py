@@ -110,17 +110,48 @@ _COMPARE_RE = re.compile(
     r"\bсравн|\bотлича|\bоба\b|\bобоих\b|\bдвух\b|\bсалыштыр|\bэки\b|\bэкөө",
     re.I,
 )
-# Talk addressed to the assistant itself: greetings, thanks, what it is and what it can do.
-# Talk addressed to the assistant itself: greetings, thanks, farewells, or any question put
-# to "you" (what the assistant is, knows or does). Whether it is small talk also depends on
-# its having no content term the sources know (see `is_small_talk`).
-_SOCIAL_RE = re.compile(
-    r"^\s*(hi|hello|hey|good (morning|afternoon|evening|night)|thanks?|thank you|bye|goodbye|"
-    r"ok|okay|cheers|привет|здравствуй\w*|добр\w+ (утро|день|вечер)|спасибо|пока|до свидания|"
-    r"салам\w*|рахмат|ыракмат|кош)\b|\b(you|your|yourself)\b|"
-    r"\b(ты|вы|тебя|вас|тебе|вам|сен|сиз|сени|сизди|сага|сизге)\b",
+# The grammar of talk addressed to the assistant rather than about the sources, in the three
+# languages: the closed classes of greeting, thanking and leave-taking formulae (with the
+# idioms that ask how one is), the second person, and the few nouns a user calls the assistant
+# by. None of these names anything the sources or a question set are about.
+_FORMULA_RE = re.compile(
+    r"^\W*(hi|hiya|hello|hey|howdy|yo|greetings|good (morning|afternoon|evening|night|day)|"
+    r"thanks?|thank you|thx|ty|many thanks|much appreciated|appreciate it|cheers|bye|goodbye|"
+    r"good-?bye|farewell|see (you|ya)|take care|ok|okay|great|cool|nice|awesome|perfect|"
+    r"what'?s up|sup|how'?s it going|how are (you|things)|how do you do|"
+    r"привет\w*|здравствуй\w*|здоров\w*|добр\w+ (утро|день|вечер|ночи)|доброго \w+|"
+    r"спасибо|благодар\w*|пока|до свидания|до встречи|всего доброго|хорошо|ладно|понятно|"
+    r"как (дела|ты|вы|поживаешь|поживаете)|"
+    r"салам\w*|саламатсыз\w*|рахмат\w*|ыракмат\w*|кош( бол\w*| келиң\w*)?|"
+    r"кандайсы\w*|кандайсың|жакшы\w*|макул|түшүндүм|саламатчылык\w*)\b",
     re.I,
 )
+_ADDRESS_RE = re.compile(
+    r"\b(you|your|yours|yourself|u|ya|bot|chatbot|chat bot|assistant|robot|ai|"
+    r"ты|вы|тебя|вас|тебе|вам|тобой|вами|твой|твоя|твои|ваш|ваша|ваши|бот|чат-бот|"
+    r"ассистент\w*|помощник\w*|сен|сиз|сени|сизди|сага|сизге|сенин|сиздин|"
+    r"сенден|сизден|ботсуң|ботсуз)\b",
+    re.I,
+)
+# Words of the formulae above and the assistant's names: never topical content.
+_SOCIAL_WORDS = frozenset(
+    stem(w)
+    for w in (
+        "hi hiya hello hey howdy yo greetings good morning afternoon evening night day thanks "
+        "thank thx ty appreciated appreciate cheers bye goodbye farewell care ok okay great cool "
+        "nice awesome perfect lot sup bot chatbot chat assistant robot ai helpful fine well "
+        "today tonight now doing going"
+    ).split()
+)
+# Parts of speech that can name a topic: a question about the sources names one (a noun, a
+# name, a number, a quality); verbs and function words ("what can you do") name none.
+_TOPICAL_POS = frozenset({"NOUN", "PROPN", "NUM", "ADJ", "X"})
+_WH_RE = re.compile(
+    r"\b(what|which|who|whom|whose|when|where|why|how|что|кто|где|когда|почему|как|как\w+|"
+    r"сколько|эмне|ким|кайда|качан|кантип|канча|кайсы)\b",
+    re.I,
+)
+CONJUNCTION_RE = re.compile(r"\b(and|or|as well as|versus|vs|и|или|а также|жана|же|менен)\b", re.I)
 _YES_NO_RE = re.compile(
     r"^\s*(does|do|did|is|are|was|were|can|could|will|would|has|have|had|should)\b", re.I
 )
@@ -171,7 +202,11 @@ def language_of(text: str) -> str:
     cyrillic = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
     if not letters or cyrillic / len(letters) < 0.5:
         return "en"
-    if any(c in _KYRGYZ_LETTERS for c in text) or any(w in _KYRGYZ_WORDS for w in words(text)):
+    tokens = words(text)
+    if any(c in _KYRGYZ_LETTERS for c in text) or any(w in _KYRGYZ_WORDS for w in tokens):
+        return "ky"
+    # Kyrgyz is agglutinative: its function words also open longer words ("кандайсыз").
+    if any(w.startswith(k) for w in tokens for k in _KYRGYZ_WORDS if len(k) >= 5):
         return "ky"
     return "ru"
 
@@ -237,6 +272,7 @@ class Reading:
     acronyms: tuple[str, ...] = ()
     wants_list: bool = False
     compares: bool = False
+    conjoined: bool = False  # two things joined ("X and Y"): maybe two reports named
     social: bool = False
     yes_no: bool = False
 
@@ -259,7 +295,8 @@ class Reading:
             acronyms=abbreviations,
             wants_list=bool(_LIST_RE.search(question)),
             compares=bool(_COMPARE_RE.search(question)),
-            social=bool(_SOCIAL_RE.search(question)),
+            conjoined=bool(CONJUNCTION_RE.search(question)),
+            social=bool(_FORMULA_RE.search(question) or _ADDRESS_RE.search(question)),
             yes_no=bool(_YES_NO_RE.match(question)),
         )
 
@@ -268,12 +305,47 @@ class Reading:
         return max(self.terms, key=idf) if self.terms else None
 
 
-def is_small_talk(reading: Reading, known: Callable[[str], bool]) -> bool:
-    """Talk addressed to the assistant rather than a question about the sources: a greeting,
-    thanks or a question about the assistant, with no content term the sources know."""
+def topical_terms(reading: Reading) -> tuple[str, ...]:
+    """The question's terms that could name a topic of the sources: in English, those of its
+    nouns, names, numbers and adjectives (read by spaCy's tagger); in another script, all of
+    its content terms. Greeting formulae and the assistant's names are left out."""
+    candidates = [t for t in reading.terms if t not in _SOCIAL_WORDS]
+    if not candidates or not is_latin(reading.question):
+        return tuple(candidates)
+    from assistant.answering.claims import parse
+
+    topical: set[str] = set()
+    for token in parse(reading.question):
+        if token.pos_ in _TOPICAL_POS:
+            topical.update(terms(token.text, compounds=False))
+    return tuple(t for t in candidates if t in topical)
+
+
+def _asks_more(rest: str) -> bool:
+    """Whether what follows a greeting formula asks about something ("Hi, when ...?")."""
+    return any(t not in _SOCIAL_WORDS for t in key_terms(rest)) and (
+        "?" in rest or bool(_WH_RE.search(rest))
+    )
+
+
+def is_small_talk(
+    reading: Reading, known: Callable[[str], bool], *, follow_up: bool = False
+) -> bool:
+    """Talk addressed to the assistant rather than a question about the sources.
+
+    - A greeting, thanks or farewell that asks nothing ("Cheers, have a nice day").
+    - Social wording (a formula, the second person, the assistant's name) with no topical
+      term the sources know ("What languages do you speak?", "Who built this chatbot?").
+    - Outside a conversation, a message with no content term at all ("What's up?").
+    """
+    if not reading.terms and not follow_up:
+        return True
     if not reading.social:
         return False
-    return not any(known(t) for t in reading.terms)
+    rest = _FORMULA_RE.sub("", reading.question, count=1)
+    if _FORMULA_RE.search(reading.question) and not _asks_more(rest):
+        return True
+    return not any(known(t) for t in topical_terms(reading))
 
 
 def asks_for_latest(question: str) -> bool:

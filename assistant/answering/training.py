@@ -31,7 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answering.features import FEATURES, Candidate, candidate_features
+from assistant.answering.features import (
+    FEATURES,
+    Candidate,
+    candidate_features,
+    surface_words,
+)
 from assistant.answering.questions import Reading
 from assistant.answering.scorer import (
     SET_FEATURES,
@@ -157,13 +162,19 @@ def build(sample: Sample, embed: Embed, seed: int) -> Built:
     def key(text: str) -> int:
         return texts.setdefault(text, len(texts))
 
+    words: set[str] = set()
     for q in sample.questions:
         key(q.text)
+        words.update(surface_words(q.text).values())
     for paragraphs in sample.articles:
         for p in paragraphs:
             key(p.title)
             for s in p.sentences:
                 key(s)
+                words.update(surface_words(s).values())
+    # Single words for soft coverage; a word that is also a whole text shares its vector.
+    for w in sorted(words):
+        key(w)
     started = time.perf_counter()
     print(f"embedding {len(texts)} distinct texts ...", file=sys.stderr)
     vectors = embed(list(texts))
@@ -191,6 +202,7 @@ def build(sample: Sample, embed: Embed, seed: int) -> Built:
                 similarities=s_vecs @ q_vec,
                 title_similarities=t_vecs @ q_vec,
                 idf=idf,
+                word_vectors=lambda ws: vectors[[texts[w] for w in ws]],
             )
             if answerable:
                 labels = np.zeros(len(cands))

@@ -238,7 +238,7 @@ def check_faithfulness(answer: Answer, check: SentenceChecker) -> tuple[Sentence
             tuple(dict.fromkeys((*sentence.citations, *cited_numbers(sentence.text)))),
             answer,
             check,
-        )
+        ).model_copy(update={"origin": sentence.origin})
         for sentence in answer.sentences
         if sentence.origin not in ("refusal", "assistant")
     ]

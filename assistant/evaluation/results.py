@@ -53,6 +53,9 @@ class SentenceCheck(_Frozen):
     supported: bool
     reasons: tuple[str, ...] = ()
     score: float = 0.0
+    origin: str = Field(
+        default="", description="Who wrote it: generated (the model), evidence (a quote), ..."
+    )
 
 
 class RetrievedRef(_Frozen):

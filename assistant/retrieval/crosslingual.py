@@ -53,6 +53,22 @@ class CrossLingualScorer:
                     self._vectors.popitem(last=False)
             return [self._vectors[key] for key in keys]
 
+    def similarities(self, query: str, texts: Sequence[str]) -> Any:
+        """Cosines between `query` and each of `texts` (sentences, titles), texts cached."""
+        keys = [("text", t) for t in texts]
+        with self._lock:
+            missing = [key for key in dict.fromkeys(keys) if key not in self._vectors]
+            if missing:
+                for key, vector in zip(
+                    missing, self._use.encode([t for _, t in missing]), strict=True
+                ):
+                    self._vectors[key] = vector
+            vectors = [self._vectors[key] for key in keys]
+            question = self._use.encode([query])[0]
+        import numpy as np
+
+        return np.asarray([float(v @ question) for v in vectors])
+
     def rank(self, query: str, chunks: Sequence[Chunk]) -> list[tuple[Chunk, float]]:
         """`chunks` ordered by meaning similarity to `query`, best first, with the cosine."""
         unique = list({c.chunk_id: c for c in chunks}.values())

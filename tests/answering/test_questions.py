@@ -90,6 +90,51 @@ def test_small_talk_is_social_wording_without_known_content():
     assert not is_small_talk(Reading.of("When does the museum open?"), known)
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Cheers, have a nice day",  # a formula that asks nothing, though "day" is known
+        "Thanks a lot, that was helpful.",
+        "What languages do you speak?",  # second person, no topical term the sources know
+        "Who built this chatbot?",
+        "What's up?",  # no content term at all
+        "Как дела?",
+        "Ты бот?",
+        "Кандайсыз?",
+        "Сиз кимсиз?",
+    ],
+)
+def test_small_talk_is_told_by_grammar_not_by_known_phrasings(message):
+    known = {"museum", "ticket", "day", "help", "speak", "today"}.__contains__
+    assert is_small_talk(Reading.of(message), known), f"{message!r} is talk to the assistant"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Hi, when does the museum open?",  # a greeting, then a question about the sources
+        "Can you tell me the ticket price?",  # the second person asking about a known thing
+        "What is the weather on the moon?",  # off-topic: declined, not small talk
+    ],
+)
+def test_questions_about_the_sources_are_not_small_talk(message):
+    known = {"museum", "ticket", "day", "price"}.__contains__
+    assert not is_small_talk(Reading.of(message), known), f"{message!r} asks about the sources"
+
+
+def test_a_follow_up_without_content_is_not_small_talk():
+    known = {"museum"}.__contains__
+    assert is_small_talk(Reading.of("And why?"), known), "alone, it asks about nothing"
+    assert not is_small_talk(Reading.of("And why?"), known, follow_up=True), (
+        "in a conversation it points back at the previous question"
+    )
+
+
+def test_kyrgyz_is_told_by_its_agglutinated_function_words():
+    assert language_of("Кандайсыз?") == "ky", "'кандай' opens the word"
+    assert language_of("Как дела?") == "ru"
+
+
 def test_proper_names_skip_the_first_word_but_keep_acronyms():
     assert proper_names("Which Danish harbour hosted UNESCO?") == ("danish", "unesco")
     assert proper_names("Как зовут директора?") == ()
