@@ -4,12 +4,16 @@ evidence scoring, the BM25 build, and the serving process's peak memory.
     nice -n 10 .venv/bin/python bench/question_path.py [--sizes 1000,10000,100000]
         [--work ~/.cache/cpmr-assistant/bench] [--profile]
 
-The stores are built once into --work (outside the repository) and reused: the largest is
-indexed from the project corpus plus `bench/corpus.py` news text; each smaller one takes the
-project corpus and the first generated documents, with the vectors copied from the largest
-store (the same text embeds the same, so nothing is embedded twice). Each size is then
-measured in a fresh process, so that its peak memory is that of a serving process: embedding
-model, store, BM25 index, extractive answers, no indexing.
+The stores are built once into --work (outside the repository, `store-<size>-f2`, the store
+format that holds sentence offsets and vectors) and reused: the largest is indexed from the
+project corpus plus `bench/corpus.py` news text; each smaller one takes the project corpus and
+the first generated documents, with the vectors copied from the largest store (the same text
+embeds the same, so nothing is embedded twice). A store of the older format (`store-<size>`)
+is upgraded instead, read through the store's API (adopting an old layout as a user's upgrade
+would): its chunk vectors as they were, sentence offsets added, sentence vectors made by the
+model for the first --embed-limit chunks and borrowed (the chunk's vector plus noise) for the
+rest. Each size is then measured in a fresh process, so that its peak memory is that of a
+serving process: embedding model, store, BM25 index, extractive answers, no indexing.
 
 Per dev question (`../shared/eval/dev.jsonl`): "retrieval" is the hybrid retriever alone on
 the standalone question (dense + BM25 + fusion); "retrieval + evidence" is the answer stage's
@@ -541,6 +545,14 @@ def main() -> int:
             notes.append(f"retrieval + evidence p95 {p95} ms vs {TARGET_P95_MS:.0f} ms: {verdict}")
             verdict = "met" if rss <= TARGET_RSS_MB else f"missed by {rss - TARGET_RSS_MB:.0f} MB"
             notes.append(f"peak RSS {rss} MB vs {TARGET_RSS_MB:.0f} MB: {verdict}")
+        built = json.loads((store_dir(args.work, size) / "built.json").read_text("utf-8"))
+        sentence = built.get("sentence_vectors", {})
+        notes.append(
+            f"store-{size}-f{FORMAT}: {figures['chunks']:,} chunks; sentence vectors made by "
+            f"the model for {sentence.get('real', '?'):,} chunks, borrowed (the chunk's vector "
+            f"plus noise) for {sentence.get('borrowed', 0):,}"
+            + (f"; upgraded from {built['upgraded_from']}" if "upgraded_from" in built else "")
+        )
         if args.profile and "profile" in figures:
             shutil.copy(figures["profile"], RESULTS / f"question-path-profile-{size}.txt")
     md = write_result("question-path", results, notes)
