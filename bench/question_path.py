@@ -136,6 +136,8 @@ class SentenceVectors:
         return [self.known[t] for t in texts]
 
     def pack(self, chunks: list[Any], vectors: list[Any], *, real_so_far: int) -> list[str]:
+        import numpy as np
+
         from assistant.sentences import embed_sentences, pack, sentence_texts
 
         room = max(0, self.limit - real_so_far)
@@ -143,7 +145,7 @@ class SentenceVectors:
         packed = embed_sentences(real, self._embed) if real else []
         for chunk, vector in rest:
             rows = [_noisy(vector, self.rng) for _ in sentence_texts(chunk)]
-            packed.append(pack(rows))
+            packed.append(pack(np.stack(rows)))
         self.counts["real"] += len(real)
         self.counts["borrowed"] += len(rest)
         return packed
@@ -421,6 +423,10 @@ def measure(work: Path, size: int, profile: bool) -> dict[str, Any]:
     chroma = store_dir(work, size)
     settings = _settings(_corpus_dir(work, size), chroma)
     figures: dict[str, Any] = {"target_chunks": size}
+    # The BM25 index an earlier run saved beside the store would be loaded, not built: the
+    # figure is the cold build of a replica's first start (later starts load it).
+    if settings.lexical_dir.exists():
+        shutil.rmtree(settings.lexical_dir)
     started = time.perf_counter()
     resources = service.load_resources(settings, with_chat_model=False)
     figures["load_s"] = round(time.perf_counter() - started, 2)
