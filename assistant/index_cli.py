@@ -72,9 +72,13 @@ class _ProgressBar:
         from tqdm import tqdm
 
         bar = self._bar
-        if bar is None or bar.total != total or bar.desc != stage:
+        if bar is None or bar.desc != stage:
             self.close()
             bar = self._bar = tqdm(total=total, desc=stage, unit="chunk", file=sys.stderr)
+        elif bar.total != total:
+            # Files are still being chunked while the first ones are embedded: the total grows.
+            bar.total = total
+            bar.refresh()
         bar.update(done - bar.n)
 
     def close(self) -> None:

@@ -2,14 +2,15 @@
 
 Every file is hashed before it is parsed: a file whose raw-bytes hash matches the indexed
 version is never read by the PDF or HTML parser again, so re-running on an unchanged corpus
-costs one read and one hash per file. New and changed files are parsed, chunked and then
-embedded and written a group at a time; a changed document is replaced atomically (see
-`assistant.store`: new chunks under a new generation, one manifest write to switch, then the
-old ones deleted), so a run killed at any point leaves each document whole-old or whole-new
-and the next run finishes the job (`VectorStore.tidy`). A file that fails to load is reported
-and its previously indexed version is KEPT: a half-written upload or a briefly unreadable file
-must not silently delete what the assistant knew. A rebuild fills a new space that readers see
-only once it is complete.
+costs one read and one hash per file. New and changed files are parsed and chunked in a
+background thread while the main thread embeds and writes what is ready, a group at a time
+(ONNX Runtime releases the GIL while it computes, so chunking overlaps with encoding). A
+changed document is replaced atomically (see `assistant.store`: new chunks under a new
+generation, one manifest write to switch, then the old ones deleted), so a run killed at any
+point leaves each document whole-old or whole-new and the next run finishes the job
+(`VectorStore.tidy`). A file that fails to load is reported and its previously indexed version
+is KEPT: a half-written upload or a briefly unreadable file must not silently delete what the
+assistant knew. A rebuild fills a new space that readers see only once it is complete.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import queue
+import threading
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -44,18 +47,17 @@ WRITE_BATCH = 512
 
 @dataclass
 class _Plan:
-    """What a run will do, decided before anything is embedded or written."""
+    """What a run will do, decided from file hashes before anything is parsed or embedded;
+    `added`, `updated` and `failures` are completed while the files are parsed."""
 
-    to_embed: list[tuple[Document, list[Chunk]]] = field(default_factory=list)
+    pending: list[tuple[str, bytes, bool]] = field(default_factory=list)
+    """(doc id, file bytes, whether a live version is indexed) of each file to (re)index."""
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failures: list[FileFailure] = field(default_factory=list)
-
-    @property
-    def chunk_count(self) -> int:
-        return sum(len(chunks) for _, chunks in self.to_embed)
+    chunks_prepared: int = 0
 
 
 def sync_corpus(
@@ -97,8 +99,20 @@ def sync_corpus(
         store.start_rebuild()
     try:
         store.tidy()
-        plan = _plan(corpus_dir, store.manifest(), embedder, chunking, force)
-        written = _write(plan, store, embedder, progress, max(1, write_batch), sentence_vectors)
+        plan = _survey(corpus_dir, store.manifest(), force)
+        prepared = _Ahead(_prepare(plan, embedder, chunking), ahead=PREPARED_AHEAD)
+        try:
+            written = _write(
+                prepared,
+                plan,
+                store,
+                embedder,
+                progress,
+                max(1, write_batch),
+                sentence_vectors,
+            )
+        finally:
+            prepared.close()
         store.delete_documents(plan.removed)
         if rebuild:
             store.finish_rebuild()
@@ -197,16 +211,8 @@ def _read(path: Path, doc_id: str) -> bytes:
     return read_bytes(path)
 
 
-def _plan(
-    corpus_dir: Path,
-    indexed: dict[str, IndexedDocument],
-    embedder: Embedder,
-    chunking: ChunkingSettings,
-    force: Collection[str],
-) -> _Plan:
-    from assistant import loaders
-    from assistant.chunking import chunk_document
-
+def _survey(corpus_dir: Path, indexed: dict[str, IndexedDocument], force: Collection[str]) -> _Plan:
+    """Hash every file: which are unchanged, which need indexing, which were removed."""
     plan = _Plan()
     present: set[str] = set()
     for doc_id, path in visible_files(corpus_dir):
@@ -216,9 +222,28 @@ def _plan(
         live = record is not None and bool(record.generation)
         try:
             data = _read(path, doc_id)
-            if live and record and record.doc_hash == file_hash(data) and doc_id not in force:
-                plan.unchanged.append(doc_id)
-                continue
+        except DocumentError as exc:
+            plan.failures.append(FileFailure(path=doc_id, reason=str(exc)))
+            log.warning("skipped %s: %s", doc_id, exc)
+            continue
+        if live and record and record.doc_hash == file_hash(data) and doc_id not in force:
+            plan.unchanged.append(doc_id)
+        else:
+            plan.pending.append((doc_id, data, live))
+    plan.removed = sorted(d for d, r in indexed.items() if d not in present and r.generation)
+    return plan
+
+
+def _prepare(
+    plan: _Plan, embedder: Embedder, chunking: ChunkingSettings
+) -> Iterator[tuple[Document, list[Chunk]]]:
+    """Parse and chunk the pending files, in order; a file that fails is recorded in `plan`."""
+    from assistant import loaders
+    from assistant.chunking import chunk_document
+
+    count_many = embedder.token_counter()  # this runs beside the encoder: its own tokenizer
+    for doc_id, data, live in plan.pending:
+        try:
             doc = loaders.parse_document(data, doc_id)
         except DocumentError as exc:
             plan.failures.append(FileFailure(path=doc_id, reason=str(exc)))
@@ -228,38 +253,87 @@ def _plan(
             doc,
             max_tokens=chunking.max_tokens,
             overlap_sentences=chunking.overlap_sentences,
-            count_tokens=embedder.count_tokens,
+            count_tokens=lambda text: count_many([text])[0],
             window=embedder.max_tokens,
-            count_many=embedder.count_tokens_many,
+            count_many=count_many,
         )
         if not chunks:
             plan.failures.append(FileFailure(path=doc_id, reason="no text left to index"))
             continue
-        plan.to_embed.append((doc, chunks))
         (plan.updated if live else plan.added).append(doc_id)
-    plan.removed = sorted(d for d, r in indexed.items() if d not in present and r.generation)
-    return plan
+        plan.chunks_prepared += len(chunks)
+        yield doc, chunks
+
+
+# Documents parsed and chunked ahead of the encoder, at most: bounds memory on a huge corpus.
+PREPARED_AHEAD = 256
+
+
+class _Ahead(Iterator[tuple[Document, list[Chunk]]]):
+    """Runs an iterator in a background thread, `ahead` items in advance; an exception it
+    raises is raised again here. `close` stops it (the thread ends at its next item)."""
+
+    def __init__(self, items: Iterator[tuple[Document, list[Chunk]]], *, ahead: int) -> None:
+        self._queue: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=max(1, ahead))
+        self._stop = threading.Event()
+        self._ended = False
+        self._thread = threading.Thread(
+            target=self._run, args=(items,), name="index-prepare", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, items: Iterator[tuple[Document, list[Chunk]]]) -> None:
+        try:
+            for item in items:
+                if not self._put("item", item):
+                    return
+            self._put("end", None)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            self._put("error", exc)
+
+    def _put(self, kind: str, value: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put((kind, value), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __next__(self) -> tuple[Document, list[Chunk]]:
+        if self._ended:
+            raise StopIteration
+        kind, value = self._queue.get()
+        if kind == "item":
+            return value  # type: ignore[return-value]
+        self._ended = True
+        if kind == "error":
+            raise value  # type: ignore[misc]
+        raise StopIteration
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 def _groups(
-    items: Sequence[tuple[Document, list[Chunk]]], size: int
-) -> list[list[tuple[Document, list[Chunk]]]]:
+    items: Iterable[tuple[Document, list[Chunk]]], size: int
+) -> Iterator[list[tuple[Document, list[Chunk]]]]:
     """Documents in groups of about `size` chunks (a bigger document is a group alone)."""
-    groups: list[list[tuple[Document, list[Chunk]]]] = []
     group: list[tuple[Document, list[Chunk]]] = []
     count = 0
     for item in items:
         if group and count + len(item[1]) > size:
-            groups.append(group)
+            yield group
             group, count = [], 0
         group.append(item)
         count += len(item[1])
     if group:
-        groups.append(group)
-    return groups
+        yield group
 
 
 def _write(
+    items: Iterable[tuple[Document, list[Chunk]]],
     plan: _Plan,
     store: VectorStore,
     embedder: Embedder,
@@ -267,13 +341,14 @@ def _write(
     write_batch: int,
     sentence_vectors: bool = True,
 ) -> int:
-    """Embed and store the planned documents a group at a time; returns chunks written."""
-    total = plan.chunk_count
+    """Embed and store the prepared documents a group at a time; returns chunks written.
+    Progress reports the chunks prepared so far as the total: it grows until every file is
+    chunked, which happens well before the encoder catches up."""
     done = 0
-    if progress and total:
-        progress(EMBEDDING_STAGE, 0, total)
-    known = store.manifest()
-    for group in _groups(plan.to_embed, write_batch):
+    known = store.manifest() if plan.pending else {}
+    for group in _groups(items, write_batch):
+        if progress and done == 0:
+            progress(EMBEDDING_STAGE, 0, plan.chunks_prepared)
         generations = {doc.doc_id: new_generation() for doc, _ in group}
         store.begin([known.get(d) or IndexedDocument(doc_id=d) for d in generations])
         chunks = [chunk for _, doc_chunks in group for chunk in doc_chunks]
@@ -296,8 +371,8 @@ def _write(
             store.write_chunks(part, vectors, generations, packed)
             done += len(part)
             if progress:
-                progress(EMBEDDING_STAGE, done, total)
-            log.info("stored %d of %d chunks", done, total)
+                progress(EMBEDDING_STAGE, done, plan.chunks_prepared)
+            log.info("stored %d of %d chunks prepared", done, plan.chunks_prepared)
         store.commit([IndexedDocument.of(c, generations[doc.doc_id]) for doc, c in group])
         log.info("committed %d document(s)", len(group))
     return done

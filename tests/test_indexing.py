@@ -135,7 +135,11 @@ def test_progress_counts_embedded_chunks(corpus, store, embedder):
     assert {stage for stage, _, _ in calls} == {"Embedding"}
     done = [d for _, d, _ in calls]
     assert done == sorted(done) and done[-1] == report.chunks_written, f"progress: {calls}"
-    assert {t for _, _, t in calls} == {report.chunks_written}, "total is every chunk to embed"
+    # Files are chunked while earlier ones are embedded: the total is what is chunked so far,
+    # never below what is done, and every chunk by the end.
+    totals = [t for _, _, t in calls]
+    assert totals == sorted(totals) and totals[-1] == report.chunks_written, f"{calls}"
+    assert all(d <= t for _, d, t in calls), f"done never passes the total: {calls}"
 
 
 def test_bad_files_are_reported_and_the_rest_indexed(corpus, store, embedder):
@@ -349,3 +353,98 @@ def test_readers_never_see_an_empty_or_partial_index_during_a_rebuild(tmp_path, 
     wrong = [s for s in seen if s != (first.chunks_total, 6, 5)]
     assert not wrong, f"the reader saw an empty or partial index: {wrong[:5]}"
     assert reader.revision() == writer.revision(), "the reader follows the switch"
+
+
+# -- the pipeline: files are chunked in a background thread while the encoder runs ---------
+
+
+class _EmbedSignals:
+    """The real embedder, telling when its first encode call has begun."""
+
+    def __init__(self, embedder) -> None:
+        import threading
+
+        self._embedder = embedder
+        self.first_embed = threading.Event()
+
+    def __getattr__(self, name: str):
+        return getattr(self._embedder, name)
+
+    def embed(self, texts, **kwargs):
+        self.first_embed.set()
+        return self._embedder.embed(texts, **kwargs)
+
+
+def test_chunking_runs_while_earlier_documents_are_embedded(tmp_path, embedder, monkeypatch):
+    import threading
+
+    from assistant import chunking
+    from tests.corpora import SMALL_BATCH, SMALL_CHUNKS, write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", {0: 2, 1: 2, 2: 2, 3: 2})
+    store = open_store(make_settings(tmp_path), embedder.model_id, embedder.dimension)
+    signals = _EmbedSignals(embedder)
+    threads: set[str] = set()
+    waited: list[bool] = []
+    real = chunking.chunk_document
+
+    def chunk_after_the_first_embed(doc, **kwargs):
+        threads.add(threading.current_thread().name)
+        if doc.doc_id == max(p.relative_to(corpus).as_posix() for p in corpus.rglob("*.md")):
+            # The last file is chunked only once the encoder has started on earlier ones; a
+            # pipeline that chunked everything first would wait here in vain.
+            waited.append(signals.first_embed.wait(timeout=60))
+        return real(doc, **kwargs)
+
+    monkeypatch.setattr(chunking, "chunk_document", chunk_after_the_first_embed)
+    report = sync_corpus(corpus, store, signals, SMALL_CHUNKS, write_batch=SMALL_BATCH)
+    assert waited == [True], "the encoder started before the last file was chunked"
+    assert threads == {"index-prepare"}, f"chunking runs in the background thread: {threads}"
+    assert report.ok and report.chunks_written == store.count() > SMALL_BATCH, f"{report}"
+
+
+def test_a_failure_while_chunking_stops_the_run_with_that_error(tmp_path, embedder, monkeypatch):
+    import threading
+
+    from assistant import chunking
+    from tests.corpora import SMALL_BATCH, SMALL_CHUNKS, write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", {0: 2, 1: 2, 2: 2})
+    store = open_store(make_settings(tmp_path), embedder.model_id, embedder.dimension)
+    real = chunking.chunk_document
+    seen: list[str] = []
+
+    def failing_on_the_second(doc, **kwargs):
+        seen.append(doc.doc_id)
+        if len(seen) == 2:
+            raise RuntimeError("chunker bug")
+        return real(doc, **kwargs)
+
+    monkeypatch.setattr(chunking, "chunk_document", failing_on_the_second)
+    with pytest.raises(RuntimeError, match="chunker bug"):
+        sync_corpus(corpus, store, embedder, SMALL_CHUNKS, write_batch=SMALL_BATCH)
+    assert not any(t.name == "index-prepare" for t in threading.enumerate()), (
+        "the background thread must not outlive the run"
+    )
+    monkeypatch.setattr(chunking, "chunk_document", real)
+    again = sync_corpus(corpus, store, embedder, SMALL_CHUNKS, write_batch=SMALL_BATCH)
+    assert again.ok and len(again.added) + len(again.unchanged) == 3, f"a rerun completes: {again}"
+
+
+def test_a_store_failure_stops_the_background_thread(tmp_path, embedder, monkeypatch):
+    import threading
+
+    from tests.corpora import SMALL_BATCH, SMALL_CHUNKS, write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", {0: 3, 1: 3, 2: 3, 3: 3})
+    store = open_store(make_settings(tmp_path), embedder.model_id, embedder.dimension)
+
+    def refuse(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "write_chunks", refuse)
+    with pytest.raises(OSError, match="disk full"):
+        sync_corpus(corpus, store, embedder, SMALL_CHUNKS, write_batch=SMALL_BATCH)
+    assert not any(t.name == "index-prepare" for t in threading.enumerate()), (
+        "the background thread ends when the writer fails"
+    )

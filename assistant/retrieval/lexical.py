@@ -76,14 +76,18 @@ class LexicalIndex:
                 cached[1] if cached is not None and cached[0] == digest else terms(text)
             )
             digests.append(digest)
+        # Term ids are assigned here and handed to bm25s with the vocabulary: given strings,
+        # bm25s finds the vocabulary with numpy's unique over every token, most of its build.
+        vocab: dict[str, int] = {}
+        token_ids = [[vocab.setdefault(t, len(vocab)) for t in tokens] for tokens in tokenized]
         self._bm25 = bm25s.BM25()
         if self.chunks:
-            self._bm25.index(tokenized, show_progress=False)
-        vocab: dict[str, int] = self._bm25.vocab_dict if self.chunks else {}
-        lengths = np.fromiter((len(tokens) for tokens in tokenized), np.int64, len(tokenized))
+            self._bm25.index((token_ids, vocab), show_progress=False)
+            vocab = self._bm25.vocab_dict  # the same, plus bm25s's own empty-token entry
+        lengths = np.fromiter((len(ids) for ids in token_ids), np.int64, len(token_ids))
         self._digests = np.asarray(digests, dtype=np.uint64)
         self._term_ids = np.fromiter(
-            (vocab[t] for tokens in tokenized for t in tokens), np.int32, int(lengths.sum())
+            (i for ids in token_ids for i in ids), np.int32, int(lengths.sum())
         )
         self._offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         # Chunks per term: the distinct (chunk, term) pairs, counted by term.
