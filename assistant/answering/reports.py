@@ -24,10 +24,13 @@ _MIN_SHARE = 0.15
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """Per document: the terms of its text, and of its name (title and file name)."""
+    """Per document, the terms of its name (title and file name); per term, the documents
+    whose name or text holds it, so that finding what a term names does not scan every
+    document of a large index on each question."""
 
-    text: dict[str, frozenset[str]]
     name: dict[str, frozenset[str]]
+    text_holders: dict[str, tuple[str, ...]]
+    name_holders: dict[str, tuple[str, ...]]
 
     @classmethod
     def of(cls, chunks: Sequence[Chunk]) -> Vocabulary:
@@ -37,21 +40,29 @@ class Vocabulary:
             text[chunk.doc_id].update(terms(chunk.text, compounds=False))
             stem = chunk.doc_id.rsplit("/", 1)[-1].rsplit(".", 1)[0]
             name[chunk.doc_id].update(terms(f"{chunk.title} {stem.replace('-', ' ')}"))
-        return cls(
-            {d: frozenset(t | name[d]) for d, t in text.items()},
-            {d: frozenset(t) for d, t in name.items()},
-        )
+        texts = {d: frozenset(t | name[d]) for d, t in text.items()}
+        names = {d: frozenset(t) for d, t in name.items()}
+        return cls(names, _holders(texts), _holders(names))
 
     def naming(self, term: str, *, proper: bool) -> str | None:
         """The one document a term points at: the only one whose name holds it, or, for a
         proper name (an acronym, a capitalised word), the only one whose text does."""
-        named = [d for d, words in self.name.items() if term in words]
+        named = self.name_holders.get(term, ())
         if len(named) == 1:
             return named[0]
         if not proper:
             return None
-        holders = [d for d, words in self.text.items() if term in words]
+        holders = self.text_holders.get(term, ())
         return holders[0] if len(holders) == 1 else None
+
+
+def _holders(vocabulary: dict[str, frozenset[str]]) -> dict[str, tuple[str, ...]]:
+    """Term -> the documents holding it, in the documents' order."""
+    holders: dict[str, list[str]] = defaultdict(list)
+    for doc_id, words in vocabulary.items():
+        for word in words:
+            holders[word].append(doc_id)
+    return {word: tuple(docs) for word, docs in holders.items()}
 
 
 def named_documents(
