@@ -90,19 +90,24 @@ def indexed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return make_settings(base)
 
 
-@pytest.fixture(scope="session")
-def resources(indexed_settings: Settings, embedder: Embedder) -> Any:
-    """Real embedder + real embedded Chroma holding the project corpus; extractive answers."""
+def indexed_resources(settings: Settings, embedder: Embedder) -> Any:
+    """Real embedder + real embedded Chroma holding `settings`' corpus, indexed; no model."""
     from assistant import service
     from assistant.retrieval import HybridRetriever
     from assistant.store import open_store
 
-    store = open_store(indexed_settings, embedder.model_id, embedder.dimension)
-    retriever = HybridRetriever(store, embedder, indexed_settings.retrieval)
-    res = service.Resources(indexed_settings, embedder, store, retriever, None)
+    store = open_store(settings, embedder.model_id, embedder.dimension)
+    retriever = HybridRetriever(store, embedder, settings.retrieval)
+    res = service.Resources(settings, embedder, store, retriever, None)
     report = service.build_index(resources=res)
     assert report.ok and report.chunks_total > 0, f"indexing the corpus failed: {report}"
     return res
+
+
+@pytest.fixture(scope="session")
+def resources(indexed_settings: Settings, embedder: Embedder) -> Any:
+    """Real embedder + real embedded Chroma holding the project corpus; extractive answers."""
+    return indexed_resources(indexed_settings, embedder)
 
 
 @pytest.fixture(scope="session")

@@ -223,21 +223,13 @@ def news_resources(tmp_path_factory, embedder):
     """The project corpus plus the four fixture news items, one carrying a prompt injection."""
     import shutil
 
-    from assistant.retrieval import HybridRetriever
-    from assistant.store import open_store
-    from tests.conftest import CORPUS, NEWS_FIXTURES, make_settings, shared_files
+    from tests.conftest import CORPUS, NEWS_FIXTURES, indexed_resources, make_settings, shared_files
 
     base = tmp_path_factory.mktemp("news")
     shutil.copytree(CORPUS, base / "corpus")
     for item in shared_files(NEWS_FIXTURES, "*.md"):
         shutil.copy(item, base / "corpus" / "news" / item.name)
-    settings = make_settings(base)
-    store = open_store(settings, embedder.model_id, embedder.dimension)
-    res = service.Resources(
-        settings, embedder, store, HybridRetriever(store, embedder, settings.retrieval)
-    )
-    assert service.build_index(resources=res).ok
-    return res
+    return indexed_resources(make_settings(base), embedder)
 
 
 def test_injected_claim_never_reaches_an_answer(news_resources):

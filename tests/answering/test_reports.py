@@ -86,9 +86,7 @@ def test_a_part_of_the_question_that_names_the_other_report_is_that_reports_ques
 
 @pytest.fixture(scope="module")
 def ferry_resources(tmp_path_factory, embedder):
-    from assistant.retrieval import HybridRetriever
-    from assistant.store import open_store
-    from tests.conftest import make_settings
+    from tests.conftest import indexed_resources, make_settings
 
     base = tmp_path_factory.mktemp("ferry")
     news = base / "corpus" / "news"
@@ -96,13 +94,7 @@ def ferry_resources(tmp_path_factory, embedder):
     (news / "herald-ferry.md").write_text(_FERRY_HERALD, encoding="utf-8")
     (news / "gazette-ferry.md").write_text(_FERRY_GAZETTE, encoding="utf-8")
     (news / "orchard.md").write_text(_ORCHARD, encoding="utf-8")
-    settings = make_settings(base)
-    store = open_store(settings, embedder.model_id, embedder.dimension)
-    res = service.Resources(
-        settings, embedder, store, HybridRetriever(store, embedder, settings.retrieval)
-    )
-    assert service.build_index(resources=res).ok
-    return res
+    return indexed_resources(make_settings(base), embedder)
 
 
 def test_a_comparison_shows_each_report_with_its_own_citation(ferry_resources):

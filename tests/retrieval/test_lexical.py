@@ -6,6 +6,7 @@ import pytest
 from assistant.retrieval import lexical
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.types import Chunk
+from tests.retrieval.stems import counting_stems
 
 TEXTS = {
     "news/a.txt": [
@@ -40,15 +41,7 @@ def _chunks(texts: dict[str, list[str]]) -> list[Chunk]:
 
 @pytest.fixture
 def stem_calls(monkeypatch):
-    calls: list[str] = []
-    original = lexical.terms
-
-    def counting(text: str, **kwargs):
-        calls.append(text)
-        return original(text, **kwargs)
-
-    monkeypatch.setattr(lexical, "terms", counting)
-    return calls
+    return counting_stems(monkeypatch)
 
 
 def test_rebuild_stems_only_new_and_changed_chunks(stem_calls):

@@ -17,6 +17,7 @@ from assistant.retrieval import HybridRetriever
 from assistant.store import open_store
 from tests.conftest import ROOT, make_settings
 from tests.corpora import SMALL_CHUNKS, write_corpus
+from tests.retrieval.stems import counting_stems
 from tests.test_store import chroma_server, server_settings
 
 __all__ = ["chroma_server"]  # the fixture, imported for the server-mode case
@@ -94,20 +95,6 @@ def test_server_reader_sees_a_reindex_by_another_client(tmp_path, embedder, chro
 
 
 # -- the saved BM25 index: written by the writer, loaded by a starting reader ----------------
-
-
-def counting_stems(monkeypatch) -> list[str]:
-    from assistant.retrieval import lexical
-
-    calls: list[str] = []
-    original = lexical.terms
-
-    def counting(text: str, **kwargs):
-        calls.append(text)
-        return original(text, **kwargs)
-
-    monkeypatch.setattr(lexical, "terms", counting)
-    return calls
 
 
 def saving_reader(settings: Settings, embedder) -> HybridRetriever:
