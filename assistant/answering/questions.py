@@ -144,7 +144,7 @@ _SOCIAL_WORDS = frozenset(
     ).split()
 )
 # Parts of speech that can name a topic: a question about the sources names one (a noun, a
-# name, a number, a quality); verbs and function words ("what can you do") name none.
+# name, a number, a quality); verbs and function words ("how are you") name none.
 _TOPICAL_POS = frozenset({"NOUN", "PROPN", "NUM", "ADJ", "X"})
 _WH_RE = re.compile(
     r"\b(what|which|who|whom|whose|when|where|why|how|что|кто|где|когда|почему|как|как\w+|"

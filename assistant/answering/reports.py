@@ -1,7 +1,7 @@
 """Which documents a question names, for questions that set two reports side by side.
 
-A comparison ("How do the OSMU and the SibMed reports describe ...?") names its reports by
-words that only one document uses: a name in its title or file name, or a term no other
+A comparison ("How do the Herald and the Gazette report the ferry's first week?") names its
+reports by words that only one document uses: a name in its title or file name, or a term no other
 document contains. Such a term says which document to read, not what to look for in it, so
 each report is then searched on its own for the rest of the question. Everything here is read
 from the indexed documents' own vocabulary; no word of any question is listed.
@@ -85,8 +85,8 @@ def reading_for(
 ) -> Reading:
     """The question as asked of one report.
 
-    A comparison is one question per report joined by a conjunction ("... for the seminars
-    and for joining a group at the open day"): a part of the question that names only
+    A comparison is one question per report joined by a conjunction ("... the fare in the
+    Herald and the timetable in the Gazette"): a part of the question that names only
     another report (one of `others`) is that report's question, not this one's, except the
     question's head before the first report is named ("How does X appear in ..."). Of the rest,
     the names that point at a document go (this one is already chosen), and so do the words
