@@ -51,9 +51,8 @@ def check_refresh(retriever: HybridRetriever, reindex, corpus: Path) -> None:
     assert retriever.lexical_index() is not lexical, "BM25 was rebuilt for the new revision"
 
 
-def test_embedded_reader_sees_a_reindex_by_another_process(tmp_path, embedder):
-    settings = make_settings(tmp_path, chunking=SMALL_CHUNKS)
-    corpus = write_corpus(settings.paths.corpus_dir, {0: 1, 1: 1})
+def run_index_py(settings: Settings, corpus: Path) -> None:
+    """The real `index.py` in its own process, on `corpus` into `settings`' store."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "CHROMA_"))}
     env.update(
         PYTHONPATH=str(ROOT),
@@ -61,17 +60,23 @@ def test_embedded_reader_sees_a_reindex_by_another_process(tmp_path, embedder):
         ASSISTANT_CHROMA_DIR=str(settings.paths.chroma_dir),
         ASSISTANT_CHUNK_MAX_TOKENS=str(SMALL_CHUNKS.max_tokens),
     )
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "index.py"), "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, f"index.py failed: {done.stderr}"
+
+
+def test_embedded_reader_sees_a_reindex_by_another_process(tmp_path, embedder):
+    settings = make_settings(tmp_path, chunking=SMALL_CHUNKS)
+    corpus = write_corpus(settings.paths.corpus_dir, {0: 1, 1: 1})
 
     def reindex() -> None:
-        done = subprocess.run(
-            [sys.executable, str(ROOT / "index.py"), "--quiet"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
+        run_index_py(settings, corpus)
 
     reindex()
     retriever = reader_for(settings, embedder)
@@ -120,22 +125,7 @@ def test_index_py_saves_bm25_for_serving_processes(tmp_path, embedder, monkeypat
     settings = make_settings(tmp_path, chunking=SMALL_CHUNKS)
     corpus = write_corpus(settings.paths.corpus_dir, {0: 1, 1: 1})
     add_news(corpus)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "CHROMA_"))}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        ASSISTANT_CORPUS_DIR=str(corpus),
-        ASSISTANT_CHROMA_DIR=str(settings.paths.chroma_dir),
-        ASSISTANT_CHUNK_MAX_TOKENS=str(SMALL_CHUNKS.max_tokens),
-    )
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "index.py"), "--quiet"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    run_index_py(settings, corpus)
     check_loads_saved(settings, embedder, monkeypatch)
 
 
