@@ -40,30 +40,27 @@ class CrossLingualScorer:
         self._vectors: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._lock = threading.Lock()
 
+    def _cached(self, keys: Sequence[tuple[str, str]]) -> list[Any]:
+        """The vectors of (key, text) pairs, encoding only the texts not cached yet; the
+        cache keeps the newest `_CACHE_SIZE` of them. Call with the lock held."""
+        missing = [key for key in dict.fromkeys(keys) if key not in self._vectors]
+        if missing:
+            encoded = self._use.encode([text for _, text in missing])
+            for key, vector in zip(missing, encoded, strict=True):
+                self._vectors[key] = vector
+        found = [self._vectors[key] for key in keys]
+        while len(self._vectors) > _CACHE_SIZE:
+            self._vectors.popitem(last=False)
+        return found
+
     def _chunk_vectors(self, chunks: Sequence[Chunk]) -> list[Any]:
-        keys = [(c.chunk_id, f"{c.title}\n{c.text}") for c in chunks]
         with self._lock:
-            missing = [key for key in dict.fromkeys(keys) if key not in self._vectors]
-            if missing:
-                for key, vector in zip(
-                    missing, self._use.encode([text for _, text in missing]), strict=True
-                ):
-                    self._vectors[key] = vector
-                while len(self._vectors) > _CACHE_SIZE:
-                    self._vectors.popitem(last=False)
-            return [self._vectors[key] for key in keys]
+            return self._cached([(c.chunk_id, f"{c.title}\n{c.text}") for c in chunks])
 
     def similarities(self, query: str, texts: Sequence[str]) -> Any:
         """Cosines between `query` and each of `texts` (sentences, titles), texts cached."""
-        keys = [("text", t) for t in texts]
         with self._lock:
-            missing = [key for key in dict.fromkeys(keys) if key not in self._vectors]
-            if missing:
-                for key, vector in zip(
-                    missing, self._use.encode([t for _, t in missing]), strict=True
-                ):
-                    self._vectors[key] = vector
-            vectors = [self._vectors[key] for key in keys]
+            vectors = self._cached([("text", t) for t in texts])
             question = self._use.encode([query])[0]
         import numpy as np
 
