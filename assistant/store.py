@@ -33,6 +33,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import chromadb
@@ -46,6 +47,7 @@ from chromadb.api.collection_configuration import (
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError, NotFoundError
+from filelock import FileLock, Timeout
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, IndexNotBuiltError, StoreError, UnavailableError
@@ -218,6 +220,51 @@ def _fresh_persistent_client(path: str) -> ClientAPI:
     return Client.from_system(system)
 
 
+OPEN_LOCK_NAME: Final = "open.lock"
+# Opening takes well under a second; a holder this slow is stuck, and the error says where.
+OPEN_LOCK_TIMEOUT_S: Final = 120.0
+
+
+def _open_lock(settings: Settings) -> Path | None:
+    return None if settings.store.host else settings.paths.chroma_dir / OPEN_LOCK_NAME
+
+
+@contextlib.contextmanager
+def _first_open(path: Path | None) -> Iterator[None]:
+    """Hold the opening lock at `path` (nothing when None).
+
+    Chroma's embedded client creates its SQLite tables on first use without guarding against
+    another process doing the same: two processes opening a new folder at once can fail with
+    "table collections already exists" (seen with two index.py runs started together). The
+    catalog is created under the same lock, so both find one catalog. It is separate from
+    the index lock so that readers never wait for an indexing run.
+    """
+    if path is None:
+        yield
+        return
+    lock = FileLock(path, timeout=OPEN_LOCK_TIMEOUT_S, preserve_lock_file=True)
+    held = False
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+        held = True
+    except Timeout:
+        raise StoreError(
+            f"cannot open the Chroma store in {path.parent}: another process has been opening "
+            f"it for {OPEN_LOCK_TIMEOUT_S:g} s (it holds {path}); stop that process and retry"
+        ) from None
+    except OSError as exc:
+        # A read-only store cannot be created by anyone, so there is no race to guard; the
+        # client reports the folder itself if it is unusable.
+        log.debug("opening %s without the opening lock: %s", path.parent, exc)
+    try:
+        yield
+    finally:
+        if held:
+            with contextlib.suppress(OSError):
+                lock.release()
+
+
 def open_store(
     settings: Settings, model_id: str, dimension: int, *, rebuild: bool = False
 ) -> VectorStore:
@@ -236,6 +283,7 @@ def open_store(
         location=_location(settings),
         embedded=not settings.store.host,
         rebuild=rebuild,
+        open_lock=_open_lock(settings),
     )
 
 
@@ -243,14 +291,15 @@ def open_existing(settings: Settings, model_id: str) -> VectorStore | None:
     """The store, if it already holds an index of `model_id`, opened with the dimension its
     catalog records (so the model need not be loaded to learn it); None otherwise."""
     connect = _connector(settings)
-    client = connect(False)
     name = f"{settings.store.collection}{CATALOG_SUFFIX}"
-    try:
-        catalog = client.get_collection(name, embedding_function=None)
-    except NotFoundError:
-        return None
-    except _CHROMA_FAILURES as exc:
-        raise StoreError(f"cannot read {_location(settings)}: {_reason(exc)}") from exc
+    with _first_open(_open_lock(settings)):
+        client = connect(False)
+        try:
+            catalog = client.get_collection(name, embedding_function=None)
+        except NotFoundError:
+            return None
+        except _CHROMA_FAILURES as exc:
+            raise StoreError(f"cannot read {_location(settings)}: {_reason(exc)}") from exc
     meta = catalog.metadata or {}
     dimension = meta.get(DIMENSION_KEY)
     if meta.get(MODEL_KEY) != model_id or not isinstance(dimension, int):
@@ -370,7 +419,10 @@ class VectorStore:
         location: str,
         embedded: bool,
         rebuild: bool = False,
+        open_lock: Path | None = None,
     ) -> None:
+        """`open_lock`: a file that serialises opening an embedded store between processes
+        (see `_first_open`); None for a server, which serialises its own writes."""
         self.model_id = model_id
         self.dimension = dimension
         self.name = name
@@ -381,13 +433,14 @@ class VectorStore:
         self._embedded = embedded
         self._allow_other_model = rebuild
         self._lock = threading.RLock()
-        self._client = connect(False)
         self._target: _Space | None = None  # the space a rebuild is filling
         self._view_cache: _View | None = None
-        with self._guard("open the index"):
-            catalog = self._open_catalog()
-            self._seen_revision = self._revision_of(catalog)
-            self._live_space = self._space_of(catalog)
+        with _first_open(open_lock):
+            self._client = connect(False)
+            with self._guard("open the index"):
+                catalog = self._open_catalog()
+                self._seen_revision = self._revision_of(catalog)
+                self._live_space = self._space_of(catalog)
 
     # -- catalog and spaces --------------------------------------------------------------
 

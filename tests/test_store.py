@@ -542,3 +542,43 @@ def test_an_adopted_old_index_has_no_sentence_vectors_and_says_so(settings, embe
     assert all(c.sentences is None for c in chunks), "an old index holds no sentence offsets"
     assert store.sentence_vectors(chunks) == {}, "and no sentence vectors"
     assert not store.stores_sentence_vectors(), "its format is reported as older"
+
+
+OPEN_AT_ONCE = """
+import sys, time
+from pathlib import Path
+from assistant.store import open_store
+from tests.conftest import make_settings
+
+base, go = Path(sys.argv[1]), Path(sys.argv[2])
+print("ready", flush=True)
+while not go.exists():  # every process is imported and waiting: open together
+    time.sleep(0.005)
+store = open_store(make_settings(base), "model-a", 4)
+print(store.count())
+"""
+
+
+@pytest.mark.slow
+def test_processes_opening_a_new_embedded_store_at_once_all_succeed(tmp_path):
+    # Chroma creates its tables on first open without guarding against other processes;
+    # unguarded, about one process in ten failed with "table collections already exists".
+    for round_ in range(3):
+        base, go = tmp_path / f"round-{round_}", tmp_path / f"go-{round_}"
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN_AT_ONCE, str(base), str(go)],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        for process in processes:
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == "ready", process.communicate()
+        go.touch()
+        results = [p.communicate(timeout=300) for p in processes]
+        assert [p.returncode for p in processes] == [0] * 4, f"round {round_}: {results}"
+        assert [out.strip() for out, _ in results] == ["0"] * 4, "one empty index for all"
