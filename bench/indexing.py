@@ -22,7 +22,9 @@
 5. With `--profile-documents N`, profiles (pyinstrument) an in-process index of the first N
    documents and keeps the top of the profile with the figures.
 
-Writes bench/results/<date>-<host>-indexing.md and .json (machine, date, versions).
+Writes bench/results/<date>-<host>-indexing.md and .json (machine, date, versions); with
+ASSISTANT_INDEX_LATE_CHUNKING=true in the environment (index.py and the raw encode both read
+it), `*-indexing-late-chunking.md`.
 """
 
 from __future__ import annotations
@@ -313,7 +315,10 @@ def main() -> int:
     if args.profile_documents:
         notes.append(f"pyinstrument profile of indexing {args.profile_documents} documents:")
         notes.extend(f"`{line}`" for line in profile(corpus, args.profile_documents))
-    path = write_result("indexing", figures, notes)
+    # Late chunking changes what the limit holds: its figures go to their own file.
+    path = write_result(
+        "indexing-late-chunking" if raw.get("late_chunking") else "indexing", figures, notes
+    )
     _log(f"wrote {path}")
     print(path)
     return 0
