@@ -554,7 +554,7 @@ def _doer_side(verb: Token) -> set[int]:
 def _participants(verb: Token) -> dict[int, tuple[str, set[str]]]:
     """The named participants of `verb`'s clause: for each, the word that heads it, its side
     (doer, "with" partner, other) and the names in it. A participant ends at a conjunction
-    ("A and B" are two) and at "with"; "the centre of Ala-Too" is one."""
+    ("A and B" are two) and at "with"; "the institute of Osh University" is one."""
     doc = verb.doc
     doer = _doer_side(verb)
     args = {t.i for c in verb.children if c.dep_ in _UNDERGOERS for t in c.subtree} | doer
@@ -608,9 +608,10 @@ def _span_text(doc: Doc, indices: set[int]) -> str:
 
 def role_problem(claim: Doc, quotes: Sequence[Doc]) -> str | None:
     """Who did what to whom: a participant the passage gives on one side of a verb put on
-    the other ("Harbin hosted delegates from Sechenov" from "Sechenov hosted delegates from
-    Harbin"), or one participant split in two ("CPMR signed with Ala-Too" from "CPMR of
-    Ala-Too signed with Nordhavn"). A "with" partner may change places with the doer."""
+    the other ("B hosted delegates from A" from "A hosted delegates from B"), or one
+    participant split in two ("the institute signed with Osh University" from "the institute
+    of Osh University signed with Tallinn College"). A "with" partner may change places with
+    the doer."""
     for verb in claim:
         if verb.pos_ != "VERB" or len(_participants(verb)) < 2:
             continue
