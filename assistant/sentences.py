@@ -80,6 +80,9 @@ def unpack(value: object, dimension: int) -> np.ndarray | None:
 class SpanEmbedder(Protocol):
     """What pooling needs of `assistant.embeddings.Embedder`."""
 
+    @property
+    def dimension(self) -> int: ...
+
     def embed(
         self, texts: Sequence[str], *, show_progress: bool = False, cache: bool = True
     ) -> list[list[float]]: ...
@@ -101,16 +104,19 @@ class Pooled:
     """Sentences wholly past the model's window, encoded on their own (rare)."""
 
 
-def embed_chunks(chunks: Sequence[Chunk], embedder: SpanEmbedder, *, late: bool) -> Pooled:
+def embed_chunks(
+    chunks: Sequence[Chunk], embedder: SpanEmbedder, *, late: bool, chunk_vectors: bool = True
+) -> Pooled:
     """Each chunk's vector and its title's and sentences' vectors: with `late`, the sentences'
     pooled from the chunk's own forward pass and titles encoded once per distinct title; else
-    each distinct title and sentence encoded on its own. A chunk without stored offsets (an
-    older index) is split as answering splits it."""
+    each distinct title and sentence encoded on its own (and without `chunk_vectors`, the
+    chunks themselves not at all). A chunk without stored offsets (an older index) is split as
+    answering splits it."""
     if not chunks:
         return Pooled([], [])
     texts = [c.embedding_text() for c in chunks]
     if not late:
-        vectors = embedder.embed(texts, cache=False)
+        vectors = embedder.embed(texts, cache=False) if chunk_vectors else []
         wanted = [sentence_texts(c) for c in chunks]
         distinct = list(dict.fromkeys(t for ts in wanted for t in ts))
         matrix = np.asarray(embedder.embed(distinct, cache=False), dtype=np.float32)
@@ -152,9 +158,9 @@ def sentence_vectors(
     them and exactly as the indexer stores them (`embed_chunks`, float16): for answering over
     an index that holds none."""
     found: dict[str, np.ndarray] = {}
-    pooled = embed_chunks(chunks, embedder, late=late)
+    pooled = embed_chunks(chunks, embedder, late=late, chunk_vectors=False)
     for chunk, value in zip(chunks, pooled.packed, strict=True):
-        vectors = unpack(value, len(pooled.chunk_vectors[0]))
+        vectors = unpack(value, embedder.dimension)
         if vectors is not None:
             found.update(_by_text(chunk, vectors))
     return found

@@ -358,8 +358,8 @@ def pooler(embedder: SpanEmbedder, *, late: bool) -> Pool:
     """Title and sentence vectors exactly as the indexer stores them (float16 included)."""
 
     def pool(chunks: Sequence[Chunk]) -> list[np.ndarray]:
-        pooled = embed_chunks(chunks, embedder, late=late)
-        dimension = len(pooled.chunk_vectors[0]) if chunks else 0
+        pooled = embed_chunks(chunks, embedder, late=late, chunk_vectors=False)
+        dimension = embedder.dimension
         if pooled.standalone:
             print(f"  {pooled.standalone} sentence(s) past the window", file=sys.stderr)
         out = []
