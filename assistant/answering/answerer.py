@@ -32,6 +32,7 @@ from assistant.answering.evidence import (
     gather_evidence,
     rerank,
 )
+from assistant.answering.features import WordVectors
 from assistant.answering.questions import (
     Reading,
     asks_for_latest,
@@ -48,6 +49,7 @@ from assistant.config import Settings
 from assistant.embeddings import Embedder
 from assistant.llm import ChatBackend
 from assistant.retrieval import ChunkFilter, HybridRetriever
+from assistant.retrieval.word_vectors import lookup as word_lookup
 from assistant.sentences import chunk_sentences
 from assistant.text import normalize, split_sentences, terms
 from assistant.types import (
@@ -256,7 +258,7 @@ class Answerer:
 
     def _document(self, doc_id: str) -> list[Chunk]:
         """Every chunk of one document, from the store's contents (for a list that runs on)."""
-        return [c for c in self.retriever.lexical_index().chunks if c.doc_id == doc_id]
+        return self.retriever.lexical_index().document_chunks(doc_id)
 
     def _known(self, term: str) -> bool:
         """Whether the indexed sources use a term at all (an unseen term has the top IDF)."""
@@ -425,6 +427,7 @@ class Answerer:
                 scorer=self.scorer,
                 known=self._known,
                 crosslingual=self._crosslingual(),
+                word_vectors=self._word_vectors(),
             )
             all_evidence.extend(scored.evidence)
             if values is None or scored.answerability > probability:
@@ -468,6 +471,11 @@ class Answerer:
         if scorer is None:
             return None
         return scorer.similarities  # type: ignore[no-any-return]
+
+    def _word_vectors(self) -> WordVectors:
+        """Single-word vectors for soft coverage: the corpus word table's rows (made at
+        indexing, the same vectors), and the embedder for any word it lacks."""
+        return word_lookup(self.retriever.word_table(), self.vectors)
 
     def _load_sentence_vectors(self, hits: Sequence[RetrievedChunk]) -> None:
         """Put the vectors the indexer stored for these chunks' sentences in the cache that
@@ -519,6 +527,7 @@ class Answerer:
                 vectors=self.vectors,
                 idf=idf,
                 scorer=self.scorer,
+                word_vectors=self._word_vectors(),
             )
             best = scored.evidence[:_PER_REPORT]
             if not best:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answering.features import Candidate, candidate_features, is_heading
+from assistant.answering.features import Candidate, WordVectors, candidate_features, is_heading
 from assistant.answering.questions import Reading
 from assistant.answering.scorer import Scorer
 from assistant.injection import addresses_ai
@@ -149,13 +149,16 @@ def gather_evidence(
     threshold: float | None = None,
     known: Callable[[str], bool] | None = None,
     crosslingual: Callable[[str, Sequence[str]], np.ndarray] | None = None,
+    word_vectors: WordVectors | None = None,
 ) -> Scored:
     """Score every candidate sentence of `retrieved` for the question, best first.
 
     `reading` is the question as asked (its terms must be covered); `query` is its
     standalone form, which the meaning similarity compares against (it carries the topic of
     a follow-up). A question the English embedding model cannot read (another script) is
-    scored by the ranker fitted without the similarity features.
+    scored by the ranker fitted without the similarity features. `word_vectors` gives the
+    vectors of single words for soft coverage (the corpus word table); by default `vectors`
+    embeds them.
     """
     pairs = candidates_of(retrieved)
     if not pairs:
@@ -192,7 +195,7 @@ def gather_evidence(
         similarities=similarities,
         title_similarities=title_similarities,
         idf=idf,
-        word_vectors=vectors if is_latin(reading.question) else None,
+        word_vectors=(word_vectors or vectors) if is_latin(reading.question) else None,
     )
     scores = scorer.rank_scores(rows, with_similarity=with_similarity)
     # The answerability model was fitted on MiniLM similarities: the multilingual encoder's
