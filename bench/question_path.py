@@ -414,6 +414,12 @@ def build_stores(work: Path, sizes: list[int], seed: int, embed_limit: int) -> N
         derive_smaller(work, largest, size)
 
 
+def _word_table(resources: Any) -> Any:
+    # A checkout from before the table has no word_table: the same script measures it too.
+    word_table = getattr(resources.retriever, "word_table", None)
+    return word_table(wait=True) if word_table is not None else None
+
+
 def make_word_tables(work: Path, sizes: list[int]) -> dict[str, Any]:
     """The corpus word vectors of each store, made as the writer (`index.py`) makes them after
     indexing, in this process: a serving process only loads them. A table already saved for
@@ -426,7 +432,7 @@ def make_word_tables(work: Path, sizes: list[int]) -> dict[str, Any]:
         resources = service.load_resources(settings, with_chat_model=False)
         resources.retriever.lexical_index()
         started, cpu = time.perf_counter(), time.process_time()
-        table = resources.retriever.word_table(wait=True)
+        table = _word_table(resources)
         made[str(size)] = {
             "words": len(table) if table is not None else 0,
             "seconds": round(time.perf_counter() - started, 1),
@@ -471,7 +477,7 @@ def measure(work: Path, size: int, profile: str | None, words: bool = True) -> d
 
     # The word table the writer saved for this revision, memory-mapped (see make_word_tables).
     started = time.perf_counter()
-    table = resources.retriever.word_table(wait=True)
+    table = _word_table(resources)
     figures["word_table_load_s"] = round(time.perf_counter() - started, 2)
     figures["word_table_words"] = len(table) if table is not None else 0
     figures["rss_after_word_table_mb"] = current_rss_mb()
