@@ -246,6 +246,105 @@ def meta_problem(claim: Doc, quotes: Sequence[Doc]) -> str | None:
     return None
 
 
+# --- attribution ---------------------------------------------------------------------------
+
+# Verbs of saying: a closed grammatical class. "The report says that X" asserts X and names
+# where it is said; a strong model writes that way when it paraphrases.
+_SAYING_VERBS = frozenset(
+    {"say", "state", "report", "note", "mention", "write", "announce", "explain", "add"}
+)
+
+
+# Nouns for a text itself: "according to the article" names the cited document, which the
+# citation shows. A noun for anyone else ("the rector said") must be in the passage.
+_TEXT_NOUNS = frozenset(
+    {"article", "report", "news", "story", "announcement", "statement", "release", "publication"}
+)
+
+
+def _saying(token: Token) -> bool:
+    return token.pos_ == "VERB" and _lemma(token) in _SAYING_VERBS
+
+
+def _attribution_indices(doc: Doc) -> tuple[set[int], set[int]]:
+    """(the words that attribute, the words of the statement) for a sentence that names its
+    source; two empty sets when it does not."""
+    everything = {t.i for t in doc}
+    roots = [t for t in doc if t.dep_ == "ROOT"]
+    if len(roots) != 1:
+        return set(), set()
+    root = roots[0]
+    # "The report says (that) X": the statement is the complement clause.
+    if _saying(root):
+        complements = [c for c in root.children if c.dep_ == "ccomp"]
+        if len(complements) == 1 and not any(c.dep_ == "dobj" for c in root.children):
+            statement = {t.i for t in complements[0].subtree if t.dep_ != "mark"}
+            return everything - statement, statement
+        return set(), set()
+    # "According to the article, X", "As the article notes, X", "X, the article reports, Y".
+    attribution: set[int] = set()
+    for child in root.children:
+        accords = child.dep_ == "prep" and _lemma(child) == "accord"
+        noting = child.dep_ in {"advcl", "parataxis"} and _saying(child)
+        if noting and child.dep_ == "advcl":
+            noting = any(c.dep_ == "mark" and c.lower_ == "as" for c in child.children)
+        if accords or noting:
+            attribution |= {t.i for t in child.subtree}
+    if not attribution:
+        return set(), set()
+    # The commas that set the attribution off belong to it.
+    attribution |= {
+        t.i for t in doc if t.is_punct and t.text == "," and ({t.i - 1, t.i + 1} & attribution)
+    }
+    return attribution, everything - attribution
+
+
+def split_attribution(claim: str) -> tuple[str, str]:
+    """(what `claim` states, the words naming who says it). A claim with no attribution is
+    returned whole, with "" for the attribution."""
+    doc = parse(claim)
+    attribution, statement = _attribution_indices(doc)
+    if not attribution or not any(doc[i].pos_ in _CONTENT for i in statement):
+        return claim, ""
+
+    def text(indices: set[int]) -> str:
+        kept = [t for t in doc if t.i in indices]
+        while kept and kept[-1].is_punct:
+            kept.pop()
+        out = ""
+        for t in kept:
+            if out and not out[-1].isspace() and t.i - 1 not in indices and not t.is_punct:
+                out += " "  # a word was taken out between these two
+            out += t.text_with_ws
+        return out.strip(" ,")
+
+    said = text(statement)
+    end = doc[-1].text if doc[-1].is_punct and doc[-1].text in ".!?" else ""
+    return said[:1].upper() + said[1:] + end, text(attribution)
+
+
+def attribution_problem(sentence: str, seen: Sequence[str]) -> str | None:
+    """Whether the words of `sentence` that name who says its claim (`split_attribution`)
+    are borne out by what the citation shows (`seen`: the quotes and their documents'
+    titles). Talk about the passage ("as mentioned above") is no attribution."""
+    doc = parse(sentence)
+    seen_docs = [parse(text) for text in seen]
+    problem = meta_problem(doc, seen_docs)
+    if problem:
+        return problem
+    attribution, _ = _attribution_indices(doc)
+    seen_keys = _doc_keys(seen_docs)
+    for t in doc:
+        if t.i not in attribution or t.pos_ not in _CONTENT or _saying(t):
+            continue
+        if _lemma(t) == "accord" or (t.pos_ == "NOUN" and _lemma(t) in _TEXT_NOUNS):
+            continue
+        if not _contains(seen_keys, _key(t)):
+            named = "".join(doc[i].text_with_ws for i in sorted(attribution)).strip(" ,.")
+            return f"attributes the claim to {named!r}; the citation does not show {t.text!r}"
+    return None
+
+
 # --- being a sentence ---------------------------------------------------------------------
 
 
@@ -430,6 +529,110 @@ def attachment_problem(claim: Doc, quotes: Sequence[Doc]) -> str | None:
     return None
 
 
+# The dependents of a verb that hold what it is done to, with, for or where.
+_UNDERGOERS = frozenset({"dobj", "dative", "attr", "prep", "oprd", "nsubjpass", "npadvmod"})
+_DOER, _WITH, _OTHER = "doer", "with", "other"
+# Which side of a verb a participant may move to in a faithful rewording: a "with" relation
+# holds both ways ("A signed with B", "B signed with A", "A and B signed").
+_COMPATIBLE = frozenset(
+    {(_DOER, _DOER), (_DOER, _WITH), (_WITH, _DOER), (_WITH, _WITH), (_OTHER, _OTHER)}
+)
+
+
+def _doer_side(verb: Token) -> set[int]:
+    """The words of the verb's doer: an active subject, or a passive's "by" phrase."""
+    doer: set[int] = set()
+    subject = _subject(verb)
+    if subject is not None and subject.dep_ != "nsubjpass":
+        doer |= {t.i for t in subject.subtree}
+    for child in verb.children:
+        if child.dep_ == "agent":
+            doer |= {t.i for t in child.subtree}
+    return doer
+
+
+def _participants(verb: Token) -> dict[int, tuple[str, set[str]]]:
+    """The named participants of `verb`'s clause: for each, the word that heads it, its side
+    (doer, "with" partner, other) and the names in it. A participant ends at a conjunction
+    ("A and B" are two) and at "with"; "the institute of Osh University" is one."""
+    doc = verb.doc
+    doer = _doer_side(verb)
+    args = {t.i for c in verb.children if c.dep_ in _UNDERGOERS for t in c.subtree} | doer
+    found: dict[int, tuple[str, set[str]]] = {}
+    for token in doc:
+        if token.pos_ != "PROPN" or token.i not in args:
+            continue
+        head, side = token, _OTHER
+        while head.head.i != verb.i and head.head.i != head.i:
+            if head.dep_ == "conj":
+                break
+            if head.dep_ == "pobj" and head.head.lower_ == "with":
+                side = _WITH
+                break
+            head = head.head
+        if side != _WITH:
+            side = _DOER if head.i in doer else _OTHER
+        found.setdefault(head.i, (side, set()))[1].add(_key(token))
+    return found
+
+
+def _role_clash(claim_verb: Token, quote_verb: Token) -> bool:
+    """Whether the claim puts a participant the passage names on another side of the verb,
+    or splits one participant of the passage into two on different sides."""
+    source = _participants(quote_verb)
+    known = {n for _, names in source.values() for n in names}
+    matched: list[tuple[str, set[int]]] = []
+    for side, names in _participants(claim_verb).values():
+        names = {n for n in names if _contains(known, n)}
+        if not names:
+            continue
+        holders = {
+            i for i, (_, theirs) in source.items() if all(_contains(theirs, n) for n in names)
+        }
+        if not holders:
+            continue  # the names are spread over the passage's participants: cannot judge
+        fitting = {i for i in holders if (side, source[i][0]) in _COMPATIBLE}
+        if not fitting:
+            return True
+        matched.append((side, fitting))
+    return any(
+        a_side != b_side and len(a) == 1 and a == b
+        for k, (a_side, a) in enumerate(matched)
+        for b_side, b in matched[k + 1 :]
+    )
+
+
+def _span_text(doc: Doc, indices: set[int]) -> str:
+    return "".join(doc[i].text_with_ws for i in sorted(indices)).strip()
+
+
+def role_problem(claim: Doc, quotes: Sequence[Doc]) -> str | None:
+    """Who did what to whom: a participant the passage gives on one side of a verb put on
+    the other ("B hosted delegates from A" from "A hosted delegates from B"), or one
+    participant split in two ("the institute signed with Osh University" from "the institute
+    of Osh University signed with Tallinn College"). A "with" partner may change places with
+    the doer."""
+    for verb in claim:
+        if verb.pos_ != "VERB" or len(_participants(verb)) < 2:
+            continue
+        same_verb = [
+            t
+            for doc in quotes
+            for t in doc
+            if t.pos_ == "VERB" and _same(_lemma(t), _lemma(verb)) and _participants(t)
+        ]
+        if same_verb and all(_role_clash(verb, q) for q in same_verb):
+            named = " and ".join(
+                repr(_span_text(claim, {t.i for t in claim[i].subtree}))
+                for i in sorted(_participants(verb))
+            )
+            return (
+                f"changes who did what: the cited passage gives {named} other roles around "
+                f"{verb.text!r}"
+            )
+    return None
+
+
 def claim_problems(claim: str, quotes: Sequence[str]) -> list[str]:
     """Every problem the parse shows in `claim` against `quotes`, as readable reasons."""
     claim_doc = parse(claim)
@@ -440,5 +643,6 @@ def claim_problems(claim: str, quotes: Sequence[str]) -> list[str]:
         negation_problem,
         fragment_problem,
         attachment_problem,
+        role_problem,
     )
     return [reason for check in checks if (reason := check(claim_doc, quote_docs)) is not None]
