@@ -550,7 +550,7 @@ def measure(work: Path, size: int, profile: str | None, words: bool = True) -> d
         cpu_profiler.disable()
         out = io.StringIO()
         stats = pstats.Stats(cpu_profiler, stream=out).strip_dirs()
-        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("cumulative").print_stats(80)
         text = out.getvalue()
     if text is not None:
         path = work / f"profile-{profile}-{size}{suffix}.txt"
