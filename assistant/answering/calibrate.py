@@ -2,6 +2,10 @@
 
     python -m assistant.answering.calibrate eval/tune.jsonl [--weights PATH]
 
+It answers from the index of the settings (`python index.py` first; the tune items need
+`eval/news/` indexed as `news/`, as `python -m assistant eval` does), and calibrates the
+weights of ASSISTANT_INDEX_LATE_CHUNKING's setting unless --weights says otherwise.
+
 Relevance transfers from SQuAD; answerability does not (SQuAD has no near-miss questions in
 this corpus's sense: the centre's phone number, a budget never stated). So the answerability
 model, a logistic regression over the few `SET_FEATURES` of the best candidates, is fitted on
@@ -30,10 +34,10 @@ from assistant.answering.questions import Reading, is_small_talk, standalone_que
 from assistant.answering.scorer import (
     PRIOR_FEATURE,
     SET_FEATURES,
-    WEIGHTS_PATH,
     Linear,
     Scorer,
     load_scorer,
+    weights_path,
 )
 from assistant.answering.training import fit_linear
 from assistant.evaluation.items import EvalItem, load_items
@@ -179,15 +183,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file", type=Path)
-    parser.add_argument("--weights", type=Path, default=WEIGHTS_PATH)
+    parser.add_argument("--weights", type=Path, help="default: the weights of the settings")
     parser.add_argument("--gaps", type=float, nargs="+", default=list(GAPS))
     args = parser.parse_args(argv)
     items = load_items(args.file)
     resources = service.load_resources(with_chat_model=False)
-    scorer = load_scorer(args.weights)
+    weights = args.weights or weights_path(late=resources.settings.index.late_chunking)
+    scorer = load_scorer(weights)
     answerer = Answerer(resources.settings, resources.retriever, resources.embedder, None, scorer)
     calibrated = calibrate(answerer, scorer, items, args.gaps)
-    calibrated.save(args.weights)
+    calibrated.save(weights)
     print(json.dumps({k: calibrated.meta[k] for k in ("calibration",)}, indent=1))
     print(f"threshold {calibrated.threshold:.4f} gap {calibrated.gap}")
     return 0
