@@ -114,8 +114,10 @@ UNANSWERABLE: dict[str, object] = {
 def check(embedder: Embedder) -> SentenceChecker:
     """The answer path's own support check, with the real embedding model."""
 
-    def run(sentence: str, quotes: Sequence[str]) -> metrics.SupportLike:
-        return check_sentence(sentence, quotes, embedder)
+    def run(
+        sentence: str, quotes: Sequence[str], *, titles: Sequence[str] = ()
+    ) -> metrics.SupportLike:
+        return check_sentence(sentence, quotes, embedder, titles=titles)
 
     return run
 

@@ -682,14 +682,24 @@ class Answerer:
     ) -> tuple[AnswerSentence, list[Passage]] | None:
         """The sentence with the passages that support it, or None if none does."""
         cited = [by_number[n] for n in citations.valid_markers(cited_numbers, list(by_number))]
-        if cited and check_sentence(sentence, [p.quote for p in cited], self.embedder).supported:
+        if (
+            cited
+            and check_sentence(
+                sentence,
+                [p.quote for p in cited],
+                self.embedder,
+                titles=[p.evidence.chunk.title for p in cited],
+            ).supported
+        ):
             return AnswerSentence(text=sentence, verified=True, origin="generated"), cited
         # The model's markers are hints; a sentence backed by a passage it forgot to cite
         # keeps that passage.
         for passage in by_number.values():
             if passage in cited:
                 continue
-            if check_sentence(sentence, [passage.quote], self.embedder).supported:
+            if check_sentence(
+                sentence, [passage.quote], self.embedder, titles=[passage.evidence.chunk.title]
+            ).supported:
                 return AnswerSentence(text=sentence, verified=True, origin="generated"), [passage]
         return None
 

@@ -266,6 +266,105 @@ def meta_problem(claim: Doc, quotes: Sequence[Doc]) -> str | None:
     return None
 
 
+# --- attribution ---------------------------------------------------------------------------
+
+# Verbs of saying: a closed grammatical class. "The report says that X" asserts X and names
+# where it is said; a strong model writes that way when it paraphrases.
+_SAYING_VERBS = frozenset(
+    {"say", "state", "report", "note", "mention", "write", "announce", "explain", "add"}
+)
+
+
+# Nouns for a text itself: "according to the article" names the cited document, which the
+# citation shows. A noun for anyone else ("the rector said") must be in the passage.
+_TEXT_NOUNS = frozenset(
+    {"article", "report", "news", "story", "announcement", "statement", "release", "publication"}
+)
+
+
+def _saying(token: Token) -> bool:
+    return token.pos_ == "VERB" and _lemma(token) in _SAYING_VERBS
+
+
+def _attribution_indices(doc: Doc) -> tuple[set[int], set[int]]:
+    """(the words that attribute, the words of the statement) for a sentence that names its
+    source; two empty sets when it does not."""
+    everything = {t.i for t in doc}
+    roots = [t for t in doc if t.dep_ == "ROOT"]
+    if len(roots) != 1:
+        return set(), set()
+    root = roots[0]
+    # "The report says (that) X": the statement is the complement clause.
+    if _saying(root):
+        complements = [c for c in root.children if c.dep_ == "ccomp"]
+        if len(complements) == 1 and not any(c.dep_ == "dobj" for c in root.children):
+            statement = {t.i for t in complements[0].subtree if t.dep_ != "mark"}
+            return everything - statement, statement
+        return set(), set()
+    # "According to the article, X", "As the article notes, X", "X, the article reports, Y".
+    attribution: set[int] = set()
+    for child in root.children:
+        accords = child.dep_ == "prep" and _lemma(child) == "accord"
+        noting = child.dep_ in {"advcl", "parataxis"} and _saying(child)
+        if noting and child.dep_ == "advcl":
+            noting = any(c.dep_ == "mark" and c.lower_ == "as" for c in child.children)
+        if accords or noting:
+            attribution |= {t.i for t in child.subtree}
+    if not attribution:
+        return set(), set()
+    # The commas that set the attribution off belong to it.
+    attribution |= {
+        t.i for t in doc if t.is_punct and t.text == "," and ({t.i - 1, t.i + 1} & attribution)
+    }
+    return attribution, everything - attribution
+
+
+def split_attribution(claim: str) -> tuple[str, str]:
+    """(what `claim` states, the words naming who says it). A claim with no attribution is
+    returned whole, with "" for the attribution."""
+    doc = parse(claim)
+    attribution, statement = _attribution_indices(doc)
+    if not attribution or not any(doc[i].pos_ in _CONTENT for i in statement):
+        return claim, ""
+
+    def text(indices: set[int]) -> str:
+        kept = [t for t in doc if t.i in indices]
+        while kept and kept[-1].is_punct:
+            kept.pop()
+        out = ""
+        for t in kept:
+            if out and not out[-1].isspace() and t.i - 1 not in indices and not t.is_punct:
+                out += " "  # a word was taken out between these two
+            out += t.text_with_ws
+        return out.strip(" ,")
+
+    said = text(statement)
+    end = doc[-1].text if doc[-1].is_punct and doc[-1].text in ".!?" else ""
+    return said[:1].upper() + said[1:] + end, text(attribution)
+
+
+def attribution_problem(sentence: str, seen: Sequence[str]) -> str | None:
+    """Whether the words of `sentence` that name who says its claim (`split_attribution`)
+    are borne out by what the citation shows (`seen`: the quotes and their documents'
+    titles). Talk about the passage ("as mentioned above") is no attribution."""
+    doc = parse(sentence)
+    seen_docs = [parse(text) for text in seen]
+    problem = meta_problem(doc, seen_docs)
+    if problem:
+        return problem
+    attribution, _ = _attribution_indices(doc)
+    seen_keys = _doc_keys(seen_docs)
+    for t in doc:
+        if t.i not in attribution or t.pos_ not in _CONTENT or _saying(t):
+            continue
+        if _lemma(t) == "accord" or (t.pos_ == "NOUN" and _lemma(t) in _TEXT_NOUNS):
+            continue
+        if not _contains(seen_keys, _key(t)):
+            named = "".join(doc[i].text_with_ws for i in sorted(attribution)).strip(" ,.")
+            return f"attributes the claim to {named!r}; the citation does not show {t.text!r}"
+    return None
+
+
 # --- being a sentence ---------------------------------------------------------------------
 
 

@@ -13,6 +13,9 @@ timeouts, and their verdicts cannot be explained). A sentence is supported when
    passage does not state (and no plan stated as done), no negation added or dropped, no talk
    about the passage or the answer, no verbless word salad, and no figure, name or list item
    attached to something other than what the passage attaches it to.
+A sentence that names its source ("according to the article, X", "the report says that X")
+is checked as X; the words naming the source must be shown by the citation (its quote or its
+document's title), so "the rector said" needs a passage that has the rector.
 
 Word overlap (1-3) cannot see what 4 checks: "will be held" and "was held" share their words.
 
@@ -27,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from assistant.answering.claims import claim_problems
+from assistant.answering.claims import attribution_problem, claim_problems, split_attribution
 from assistant.citations import strip_markers
 from assistant.text import STOPWORDS, is_latin, normalize, numbers, stem, terms, words
 
@@ -75,16 +78,31 @@ def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
 
 
 def check_sentence(
-    sentence: str, quotes: Sequence[str], embedder: SentenceEmbedder | None = None
+    sentence: str,
+    quotes: Sequence[str],
+    embedder: SentenceEmbedder | None = None,
+    *,
+    titles: Sequence[str] = (),
 ) -> Support:
-    """Decide whether `sentence` is supported by `quotes` (the passages it cites)."""
+    """Decide whether `sentence` is supported by `quotes` (the passages it cites); `titles`
+    are their documents' titles, which may name the source in an attribution ("according to
+    the Nordhavn announcement, ...") but support no claim."""
     claim = strip_markers(sentence)
     if not quotes:
         return Support(False, 0.0, ("cites no passage",))
     if is_verbatim(claim, quotes):
         return Support(True, 1.0)
-    evidence = " ".join(quotes)
     reasons: list[str] = []
+    if is_latin(claim):  # the parser is English
+        # The attribution is checked against what the citation shows; the rest is the claim.
+        whole = claim
+        claim, attribution = split_attribution(whole)
+        if attribution:
+            problem = attribution_problem(whole, [*quotes, *titles])
+            reasons.extend([problem] if problem else [])
+            if is_verbatim(claim, quotes) and not reasons:
+                return Support(True, 1.0)
+    evidence = " ".join(quotes)
 
     missing_numbers = sorted(numbers(claim) - numbers(evidence))
     if missing_numbers:

@@ -43,8 +43,10 @@ def sentence_checker(resources: Resources) -> SentenceChecker:
     """The answer path's own sentence-support check, bound to the loaded embedder."""
     embedder = resources.embedder
 
-    def check(sentence: str, quotes: Sequence[str]) -> verification.Support:
-        return verification.check_sentence(sentence, quotes, embedder)
+    def check(
+        sentence: str, quotes: Sequence[str], *, titles: Sequence[str] = ()
+    ) -> verification.Support:
+        return verification.check_sentence(sentence, quotes, embedder, titles=titles)
 
     return check
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from assistant.evaluation.items import EvalItem
@@ -45,8 +45,13 @@ class SupportLike(Protocol):
     def score(self) -> float: ...
 
 
-SentenceChecker = Callable[[str, Sequence[str]], SupportLike]
-"""check(sentence, quotes) -> support of the sentence by those quotes."""
+class SentenceChecker(Protocol):
+    """check(sentence, quotes, titles=...) -> support of the sentence by those quotes (the
+    titles of their documents may name the source in an attribution)."""
+
+    def __call__(
+        self, sentence: str, quotes: Sequence[str], *, titles: Sequence[str] = ()
+    ) -> SupportLike: ...
 
 
 # --- markers and spans -------------------------------------------------------------------
@@ -182,7 +187,8 @@ def _split_with_markers(text: str) -> list[str]:
 def _check_one(
     text: str, numbers: Sequence[int], answer: Answer, check: SentenceChecker
 ) -> SentenceCheck:
-    quotes = [c.quote for c in answer.citations if c.n in numbers]
+    cited = [c for c in answer.citations if c.n in numbers]
+    quotes = [c.quote for c in cited]
     if not numbers:
         return SentenceCheck(text=text, supported=False, reasons=("cites no source",))
     if not quotes:
@@ -193,7 +199,7 @@ def _check_one(
             supported=False,
             reasons=(f"cites {listed}, which the answer's citations do not hold",),
         )
-    support = check(text, quotes)
+    support = check(text, quotes, titles=[c.title for c in cited])
     return SentenceCheck(
         text=text,
         citations=tuple(numbers),

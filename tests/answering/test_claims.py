@@ -207,3 +207,71 @@ def test_verbatim_quotes_pass_every_parse_check():
 def test_cyrillic_sentences_are_left_to_the_word_checks(embedder):
     quote = "Ассоциация была основана десять лет назад."
     assert check_sentence(quote, [quote], embedder).supported, "a verbatim quote must pass"
+
+
+# -- attribution: "according to the article, X" asserts X and names where it is said ---------
+
+ANNOUNCED = (
+    "The institute and Harbin Medical University agreed to open a joint laboratory of "
+    "regenerative medicine in Almaty."
+)
+ANNOUNCED_TITLE = "Tashkent Institute signs a laboratory agreement"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "According to the Tashkent article, the institute and Harbin Medical University agreed "
+        "to open a joint laboratory of regenerative medicine.",
+        "The report says that the institute agreed to open a joint laboratory in Almaty.",
+        "As the announcement notes, a joint laboratory of regenerative medicine will open in "
+        "Almaty.",
+        "The institute, the article reports, agreed to open a joint laboratory in Almaty.",
+    ],
+)
+def test_a_claim_attributed_to_its_source_is_checked_as_the_claim(embedder, sentence):
+    verdict = check_sentence(sentence, [ANNOUNCED], embedder, titles=[ANNOUNCED_TITLE])
+    if "will open" in sentence:  # an agreement to open is not an opening: the claim is checked
+        assert not verdict.supported and any("future" in r for r in verdict.reasons), verdict
+    else:
+        assert verdict.supported, f"an attributed faithful claim was rejected: {verdict}"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "shown"),
+    [
+        # a source the citation does not show
+        (
+            "According to the Stanford article, the institute and Harbin Medical University "
+            "agreed to open a joint laboratory of regenerative medicine.",
+            "Stanford",
+        ),
+        # a speaker the passage never names
+        (
+            "The rector said that the institute agreed to open a joint laboratory in Almaty.",
+            "rector",
+        ),
+    ],
+)
+def test_an_attribution_the_citation_does_not_show_is_rejected(embedder, sentence, shown):
+    verdict = check_sentence(sentence, [ANNOUNCED], embedder, titles=[ANNOUNCED_TITLE])
+    assert not verdict.supported, f"a wrong attribution passed: {sentence!r}"
+    assert any(shown in r for r in verdict.reasons), f"the reason names {shown!r}: {verdict}"
+
+
+def test_an_attribution_does_not_carry_an_invented_claim(embedder):
+    sentence = "The article reports that the institute opened a cardiology clinic in Bishkek."
+    verdict = check_sentence(sentence, [ANNOUNCED], embedder, titles=[ANNOUNCED_TITLE])
+    assert not verdict.supported, f"an invented claim passed behind an attribution: {verdict}"
+
+
+def test_talk_about_the_passage_is_still_caught_in_an_attribution(embedder):
+    sentence = "The passage says that the institute agreed to open a joint laboratory in Almaty."
+    verdict = check_sentence(sentence, [ANNOUNCED], embedder, titles=[ANNOUNCED_TITLE])
+    assert not verdict.supported and any("talks about" in r for r in verdict.reasons), verdict
+
+
+def test_a_title_supports_an_attribution_but_no_claim(embedder):
+    sentence = "Tashkent Institute signs a laboratory agreement."
+    verdict = check_sentence(sentence, [ANNOUNCED], embedder, titles=[ANNOUNCED_TITLE])
+    assert not verdict.supported, f"a title alone supported a claim: {verdict}"
