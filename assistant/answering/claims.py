@@ -113,9 +113,10 @@ def analyse(text: str) -> Doc:
 
 
 def load_parser() -> None:
-    """Load the parsers now (they take a few seconds), not on the first question."""
+    """Load the parser now (it takes a few seconds), not on the first checked sentence. The
+    pipeline with entities (`analyse`) loads on first use: only an answerability model that
+    reads its signals needs it."""
     _pipeline()
-    _full_pipeline()
 
 
 @lru_cache(maxsize=4096)
