@@ -550,6 +550,110 @@ def attachment_problem(claim: Doc, quotes: Sequence[Doc]) -> str | None:
     return None
 
 
+# The dependents of a verb that hold what it is done to, with, for or where.
+_UNDERGOERS = frozenset({"dobj", "dative", "attr", "prep", "oprd", "nsubjpass", "npadvmod"})
+_DOER, _WITH, _OTHER = "doer", "with", "other"
+# Which side of a verb a participant may move to in a faithful rewording: a "with" relation
+# holds both ways ("A signed with B", "B signed with A", "A and B signed").
+_COMPATIBLE = frozenset(
+    {(_DOER, _DOER), (_DOER, _WITH), (_WITH, _DOER), (_WITH, _WITH), (_OTHER, _OTHER)}
+)
+
+
+def _doer_side(verb: Token) -> set[int]:
+    """The words of the verb's doer: an active subject, or a passive's "by" phrase."""
+    doer: set[int] = set()
+    subject = _subject(verb)
+    if subject is not None and subject.dep_ != "nsubjpass":
+        doer |= {t.i for t in subject.subtree}
+    for child in verb.children:
+        if child.dep_ == "agent":
+            doer |= {t.i for t in child.subtree}
+    return doer
+
+
+def _participants(verb: Token) -> dict[int, tuple[str, set[str]]]:
+    """The named participants of `verb`'s clause: for each, the word that heads it, its side
+    (doer, "with" partner, other) and the names in it. A participant ends at a conjunction
+    ("A and B" are two) and at "with"; "the institute of Osh University" is one."""
+    doc = verb.doc
+    doer = _doer_side(verb)
+    args = {t.i for c in verb.children if c.dep_ in _UNDERGOERS for t in c.subtree} | doer
+    found: dict[int, tuple[str, set[str]]] = {}
+    for token in doc:
+        if token.pos_ != "PROPN" or token.i not in args:
+            continue
+        head, side = token, _OTHER
+        while head.head.i != verb.i and head.head.i != head.i:
+            if head.dep_ == "conj":
+                break
+            if head.dep_ == "pobj" and head.head.lower_ == "with":
+                side = _WITH
+                break
+            head = head.head
+        if side != _WITH:
+            side = _DOER if head.i in doer else _OTHER
+        found.setdefault(head.i, (side, set()))[1].add(_key(token))
+    return found
+
+
+def _role_clash(claim_verb: Token, quote_verb: Token) -> bool:
+    """Whether the claim puts a participant the passage names on another side of the verb,
+    or splits one participant of the passage into two on different sides."""
+    source = _participants(quote_verb)
+    known = {n for _, names in source.values() for n in names}
+    matched: list[tuple[str, set[int]]] = []
+    for side, names in _participants(claim_verb).values():
+        names = {n for n in names if _contains(known, n)}
+        if not names:
+            continue
+        holders = {
+            i for i, (_, theirs) in source.items() if all(_contains(theirs, n) for n in names)
+        }
+        if not holders:
+            continue  # the names are spread over the passage's participants: cannot judge
+        fitting = {i for i in holders if (side, source[i][0]) in _COMPATIBLE}
+        if not fitting:
+            return True
+        matched.append((side, fitting))
+    return any(
+        a_side != b_side and len(a) == 1 and a == b
+        for k, (a_side, a) in enumerate(matched)
+        for b_side, b in matched[k + 1 :]
+    )
+
+
+def _span_text(doc: Doc, indices: set[int]) -> str:
+    return "".join(doc[i].text_with_ws for i in sorted(indices)).strip()
+
+
+def role_problem(claim: Doc, quotes: Sequence[Doc]) -> str | None:
+    """Who did what to whom: a participant the passage gives on one side of a verb put on
+    the other ("B hosted delegates from A" from "A hosted delegates from B"), or one
+    participant split in two ("the institute signed with Osh University" from "the institute
+    of Osh University signed with Tallinn College"). A "with" partner may change places with
+    the doer."""
+    for verb in claim:
+        if verb.pos_ != "VERB" or len(_participants(verb)) < 2:
+            continue
+        same_verb = [
+            t
+            for doc in quotes
+            for t in doc
+            if t.pos_ == "VERB" and _same(_lemma(t), _lemma(verb)) and _participants(t)
+        ]
+        if same_verb and all(_role_clash(verb, q) for q in same_verb):
+            named = " and ".join(
+                repr(_span_text(claim, {t.i for t in claim[i].subtree}))
+                for i in sorted(_participants(verb))
+            )
+            return (
+                f"changes who did what: the cited passage gives {named} other roles around "
+                f"{verb.text!r}"
+            )
+    return None
+
+
 def claim_problems(claim: str, quotes: Sequence[str]) -> list[str]:
     """Every problem the parse shows in `claim` against `quotes`, as readable reasons."""
     claim_doc = parse(claim)
@@ -560,5 +664,6 @@ def claim_problems(claim: str, quotes: Sequence[str]) -> list[str]:
         negation_problem,
         fragment_problem,
         attachment_problem,
+        role_problem,
     )
     return [reason for check in checks if (reason := check(claim_doc, quote_docs)) is not None]

@@ -12,7 +12,8 @@ timeouts, and their verdicts cannot be explained). A sentence is supported when
 4. its parse agrees with the quotes' (`claims`): no future, conditional or obligation the
    passage does not state (and no plan stated as done), no negation added or dropped, no talk
    about the passage or the answer, no verbless word salad, and no figure, name or list item
-   attached to something other than what the passage attaches it to.
+   attached to something other than what the passage attaches it to, and no participant of
+   a verb moved to another side of it (who signed with whom).
 A sentence that names its source ("according to the article, X", "the report says that X")
 is checked as X; the words naming the source must be shown by the citation (its quote or its
 document's title), so "the rector said" needs a passage that has the rector.

@@ -29,9 +29,33 @@ SIGNED = (
     "The agreement was signed by Kazan Medical University and Harbin Medical University, "
     "while Sechenov University hosted the council."
 )
+AGREED = (
+    "On 3 May 2025 the Institute of Cardiology (IC) of Osh State University signed a "
+    "cooperation agreement with Tallinn Medical College in Estonia."
+)
+HOSTED = "Sechenov University hosted delegates from Harbin Medical University in Moscow."
 
 # (passage, faithful sentence, the same claim with one planted error, the kind expected)
 PLANTED = [
+    # who did what to whom
+    (
+        AGREED,
+        "The IC signed a cooperation agreement with Tallinn Medical College.",
+        "The IC signed a cooperation agreement with Osh State University.",
+        "who did what",
+    ),
+    (
+        AGREED,
+        "The IC signed the cooperation agreement with Tallinn Medical College.",
+        "The IC signed the Tallinn agreement on behalf of the IC.",
+        "who did what",
+    ),
+    (
+        HOSTED,
+        "Sechenov University hosted delegates from Harbin Medical University.",
+        "Harbin Medical University hosted delegates from Sechenov University.",
+        "who did what",
+    ),
     # tense and modality
     (
         HELD,
@@ -187,6 +211,10 @@ def test_planted_error_is_caught_and_its_faithful_twin_passes(
             "The association now includes over 100 universities, having grown fivefold.",
             "The association now includes above 100 universities.",
         ),
+        # a "with" relation holds both ways; a passive names its doer with "by"
+        (AGREED, "Tallinn Medical College signed a cooperation agreement with the IC."),
+        (AGREED, "A cooperation agreement was signed by the IC with Tallinn Medical College."),
+        (HOSTED, "Delegates from Harbin Medical University were hosted by Sechenov University."),
         # an infinitive complement of the copula keeps its subject
         (
             "The mission of the institute is to support young scientists.",
@@ -200,7 +228,7 @@ def test_honest_rewording_passes(embedder, passage, paraphrase):
 
 
 def test_verbatim_quotes_pass_every_parse_check():
-    for passage in (HELD, PLANNED, FEES, FOUNDED, COUNTS, JOINED, LISTS, SIGNED):
+    for passage in (HELD, PLANNED, FEES, FOUNDED, COUNTS, JOINED, LISTS, SIGNED, AGREED, HOSTED):
         assert claim_problems(passage, [passage]) == [], f"a quote failed against itself: {passage}"
 
 
