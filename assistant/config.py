@@ -136,7 +136,15 @@ class IndexSettings(BaseSettings):
         True,
         description="Store the vector of every sentence with its chunk, so that answering "
         "embeds only the question (much faster questions); costs indexing about 0.8x more "
-        "encoding. Off: answering embeds the retrieved sentences on each question.",
+        "encoding (one encode per title with late chunking). Off: answering makes the "
+        "retrieved sentences' vectors on each question.",
+    )
+    late_chunking: bool = Field(
+        False,
+        description="Pool each sentence's vector from its chunk's own forward pass instead "
+        "of encoding every sentence on its own: indexing then encodes each chunk once (plus "
+        "one encode per title); answering uses the scorer fitted on such vectors "
+        "(scorer_weights_late.json). Changing it needs `python index.py --rebuild`.",
     )
     lock_file: Path | None = Field(
         None,

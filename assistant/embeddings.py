@@ -22,6 +22,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.config import EmbeddingSettings
 from assistant.errors import ModelError
 from assistant.onnx_encoder import OnnxEncoder
+from assistant.pooling import Spans, pool_spans
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -195,6 +196,58 @@ class Embedder(Embeddings):
             ),
             dtype=np.float32,
         )
+
+    def embed_spans(
+        self, texts: Sequence[str], spans: Sequence[Spans]
+    ) -> tuple[list[list[float]], list[list[np.ndarray | None]]]:
+        """The vectors of `texts` (the same as `embed`'s) and, from the same forward pass, the
+        unit-length mean of the token vectors inside each character range of `spans[i]` in
+        `texts[i]` ("late chunking", `assistant.pooling`); None for a range that lies wholly
+        past the model's window. Nothing is cached."""
+        if not texts:
+            return [], []
+        with self._lock:
+            if self._onnx is not None:
+                matrix, pooled = self._onnx.encode_spans(list(texts), spans, self.batch_size)
+            else:
+                matrix, pooled = self._encode_spans_torch(list(texts), spans)
+        return [v.tolist() for v in matrix], pooled
+
+    def _encode_spans_torch(
+        self, texts: list[str], spans: Sequence[Spans]
+    ) -> tuple[np.ndarray, list[list[np.ndarray | None]]]:
+        # output_value=None: one dict per text with the sentence vector and the token vectors
+        # (padded to its batch), so both come from one forward pass.
+        outputs: Any = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            output_value=None,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        tokenizer: Any = self._model.tokenizer
+        encoded = tokenizer(
+            texts,
+            truncation=True,
+            max_length=self.max_tokens,
+            return_offsets_mapping=True,
+            verbose=False,
+        )
+        vectors = []
+        pooled: list[list[np.ndarray | None]] = []
+        for n, output in enumerate(outputs):
+            ids = encoded["input_ids"][n]
+            got = output["input_ids"][: len(ids)].cpu().numpy()
+            if got.tolist() != list(ids):
+                raise ModelError(
+                    "the embedding model's tokenizer does not give the tokens it encoded: "
+                    "set ASSISTANT_EMBEDDING_BACKEND=onnx"
+                )
+            hidden = output["token_embeddings"][: len(ids)].float().cpu().numpy()
+            offsets = np.asarray(encoded["offset_mapping"][n]).reshape(-1, 2)
+            pooled.append(pool_spans(hidden, offsets, np.ones(len(ids)), spans[n]))
+            vectors.append(output["sentence_embedding"].float().cpu().numpy())
+        return np.stack(vectors).astype(np.float32), pooled
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed(texts, cache=False)

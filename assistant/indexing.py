@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING
 from assistant.config import ChunkingSettings
 from assistant.errors import ConfigError, DocumentError
 from assistant.loaders.files import SUPPORTED_SUFFIXES, is_document_path, read_bytes, visible_files
-from assistant.store import IndexedDocument, VectorStore, new_generation
+from assistant.store import (
+    LATE_FORMAT,
+    STANDALONE_FORMAT,
+    IndexedDocument,
+    VectorStore,
+    new_generation,
+)
 from assistant.types import Chunk, Document, FileFailure, IndexReport
 
 # The parsers, the chunker and the model are imported where a document is parsed: a run on an
@@ -71,6 +77,7 @@ def sync_corpus(
     write_batch: int = WRITE_BATCH,
     force: Collection[str] = (),
     sentence_vectors: bool = True,
+    late_chunking: bool = False,
 ) -> IndexReport:
     """Index new and changed documents of `corpus_dir`, drop removed ones, report what happened.
 
@@ -87,6 +94,8 @@ def sync_corpus(
         write_batch: chunks embedded and written per batch.
         force: doc ids to re-index even when their hash is unchanged (repairs).
         sentence_vectors: store each sentence's vector with its chunk (see `assistant.sentences`).
+        late_chunking: pool those from the chunk's own forward pass instead of encoding each
+            sentence on its own (the store must be opened with the same setting).
 
     Raises:
         ConfigError: the corpus folder does not exist.
@@ -110,6 +119,7 @@ def sync_corpus(
                 progress,
                 max(1, write_batch),
                 sentence_vectors,
+                late_chunking,
             )
         finally:
             prepared.close()
@@ -179,11 +189,30 @@ UPGRADE_NOTE = (
     "question embeds the sentences it reads (slower). Run `python index.py --rebuild` once "
     "to store them."
 )
+# Each way of making sentence vectors has its own fitted scorer: vectors of the other way are
+# set aside, never mixed in.
+STANDALONE_NOTE = (
+    "This index stores sentence vectors made one sentence at a time, but late chunking is on "
+    "(ASSISTANT_INDEX_LATE_CHUNKING): they are pooled from each chunk's own pass, as that "
+    "scorer was trained, so every question computes them (slower). Run "
+    "`python index.py --rebuild` once to store them."
+)
+LATE_NOTE = (
+    "This index stores sentence vectors pooled from each chunk's pass (late chunking), but "
+    "late chunking is off: every question embeds its sentences one at a time (slower). Run "
+    "`python index.py --rebuild` once to store them, or set ASSISTANT_INDEX_LATE_CHUNKING=true."
+)
 
 
 def upgrade_notes(store: VectorStore) -> tuple[str, ...]:
-    """What the user should do to bring an index of an older format up to date."""
-    return () if store.stores_sentence_vectors() else (UPGRADE_NOTE,)
+    """What the user should do to bring an index of an older format, or of the other kind of
+    sentence vectors, up to date."""
+    if store.stores_sentence_vectors():
+        return ()
+    written = store.index_format()
+    if written == STANDALONE_FORMAT:
+        return (STANDALONE_NOTE,)
+    return (LATE_NOTE,) if written == LATE_FORMAT else (UPGRADE_NOTE,)
 
 
 def require_corpus_dir(corpus_dir: Path) -> None:
@@ -340,11 +369,12 @@ def _write(
     progress: ProgressCallback | None,
     write_batch: int,
     sentence_vectors: bool = True,
+    late_chunking: bool = False,
 ) -> int:
     """Embed and store the prepared documents a group at a time; returns chunks written.
     Progress reports the chunks prepared so far as the total: it grows until every file is
     chunked, which happens well before the encoder catches up."""
-    done = 0
+    done = standalone = 0
     known = store.manifest() if plan.pending else {}
     for group in _groups(items, write_batch):
         if progress and done == 0:
@@ -357,17 +387,19 @@ def _write(
         # texts by length, so little padding is computed.
         for at in range(0, len(chunks), write_batch):
             part = chunks[at : at + write_batch]
-            # cache=False: bulk vectors would only flush the ones answering reuses.
-            vectors = embedder.embed([c.embedding_text() for c in part], cache=False)
-            # Answering compares each sentence with the question; embedded here once, not
-            # on every question that retrieves the chunk.
-            from assistant.sentences import embed_sentences  # with the model, not on the fast path
+            if sentence_vectors:
+                # Answering compares each sentence with the question: embedded here once, not
+                # on every question that retrieves the chunk (with late chunking, pooled from
+                # the chunk's own forward pass, which also gives the chunk's vector).
+                from assistant.sentences import embed_chunks  # with the model, not the fast path
 
-            packed = (
-                embed_sentences(part, lambda texts: embedder.embed(texts, cache=False))
-                if sentence_vectors
-                else None
-            )
+                pooled = embed_chunks(part, embedder, late=late_chunking)
+                vectors, packed = pooled.chunk_vectors, pooled.packed
+                standalone += pooled.standalone
+            else:
+                # cache=False: bulk vectors would only flush the ones answering reuses.
+                vectors = embedder.embed([c.embedding_text() for c in part], cache=False)
+                packed = None
             store.write_chunks(part, vectors, generations, packed)
             done += len(part)
             if progress:
@@ -375,4 +407,6 @@ def _write(
             log.info("stored %d of %d chunks prepared", done, plan.chunks_prepared)
         store.commit([IndexedDocument.of(c, generations[doc.doc_id]) for doc, c in group])
         log.info("committed %d document(s)", len(group))
+    if standalone and late_chunking:
+        log.info("%d sentence(s) past the model's window were encoded on their own", standalone)
     return done

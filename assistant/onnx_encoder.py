@@ -16,12 +16,14 @@ import logging
 import os
 import tempfile
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from assistant.errors import ModelError
+from assistant.pooling import Spans, pool_spans
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -140,8 +142,17 @@ class OnnxEncoder:
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         """Vectors for `texts`, in order. Texts are batched by length, as sentence-transformers
         does, so that a batch pads to its own longest text rather than the longest of all."""
+        return self.encode_spans(texts, None, batch_size)[0]
+
+    def encode_spans(
+        self, texts: list[str], spans: Sequence[Spans] | None, batch_size: int
+    ) -> tuple[np.ndarray, list[list[np.ndarray | None]]]:
+        """`encode`, and with `spans` (character ranges per text) the vector of each range
+        pooled from the same token outputs (`assistant.pooling`); the texts' own vectors are
+        the same as `encode`'s (the same batches, the same pooling)."""
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         vectors: list[np.ndarray] = [np.empty(0, dtype=np.float32)] * len(texts)
+        pooled_spans: list[list[np.ndarray | None]] = [[] for _ in texts]
         for at in range(0, len(order), batch_size):
             batch = order[at : at + batch_size]
             encoded = self._tokenizer(
@@ -150,6 +161,7 @@ class OnnxEncoder:
                 truncation=True,
                 max_length=self._max_length,
                 return_tensors="np",
+                return_offsets_mapping=spans is not None,
             )
             feed = {k: np.asarray(encoded[k], dtype=np.int64) for k in _INPUTS if k in encoded}
             if "token_type_ids" in self._inputs and "token_type_ids" not in feed:
@@ -160,4 +172,12 @@ class OnnxEncoder:
             pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
             for row, index in enumerate(batch):
                 vectors[index] = pooled[row].astype(np.float32)
-        return np.stack(vectors) if vectors else np.empty((0, 0), dtype=np.float32)
+                if spans is not None:
+                    pooled_spans[index] = pool_spans(
+                        hidden[0][row],
+                        np.asarray(encoded["offset_mapping"][row]),
+                        feed["attention_mask"][row],
+                        spans[index],
+                    )
+        matrix = np.stack(vectors) if vectors else np.empty((0, 0), dtype=np.float32)
+        return matrix, pooled_spans

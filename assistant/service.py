@@ -228,6 +228,7 @@ def build_index(
             progress=progress,
             write_batch=settings.index.write_batch,
             sentence_vectors=settings.index.sentence_vectors,
+            late_chunking=settings.index.late_chunking,
         )
     _save_lexical(resources)
     log.info("indexed in %.1f s", time.perf_counter() - started)
@@ -290,6 +291,7 @@ def repair_index(
             progress=progress,
             write_batch=settings.index.write_batch,
             sentence_vectors=settings.index.sentence_vectors,
+            late_chunking=settings.index.late_chunking,
             force=doc_ids,
         )
 

@@ -63,11 +63,16 @@ GENERATION_KEY = "generation"
 # The generation given to the chunks of an index written before generations existed.
 LEGACY_GENERATION = "legacy"
 SPACE: Final = "cosine"
-# What the chunks of a space carry: 2 = sentence offsets and vectors (`assistant.sentences`).
-# A space of an older format still answers (sentences are then split and embedded per
-# question); `python index.py --rebuild` writes the current one.
+# What the chunks of a space carry: 2 = sentence offsets and each sentence's vector encoded
+# on its own; 3 = the same offsets with sentence vectors pooled from their chunk's forward
+# pass (late chunking, ASSISTANT_INDEX_LATE_CHUNKING; `assistant.sentences`); 1 = neither.
+# The two kinds of vector are never mixed (each has its own fitted scorer): a space whose
+# format is not the one the settings write still answers (the vectors are then made per
+# question, the settings' way), and `python index.py --rebuild` rewrites it.
 FORMAT_KEY = "format"
-FORMAT = 2
+STANDALONE_FORMAT = 2
+LATE_FORMAT = 3
+FORMAT = STANDALONE_FORMAT
 CATALOG_SUFFIX = "-catalog"
 # Rows fetched per `get` call when reading a whole collection; bounds memory per round trip.
 PAGE_SIZE = 1000
@@ -284,6 +289,7 @@ def open_store(
         embedded=not settings.store.host,
         rebuild=rebuild,
         open_lock=_open_lock(settings),
+        sentence_format=LATE_FORMAT if settings.index.late_chunking else STANDALONE_FORMAT,
     )
 
 
@@ -420,10 +426,14 @@ class VectorStore:
         embedded: bool,
         rebuild: bool = False,
         open_lock: Path | None = None,
+        sentence_format: int = FORMAT,
     ) -> None:
         """`open_lock`: a file that serialises opening an embedded store between processes
-        (see `_first_open`); None for a server, which serialises its own writes."""
+        (see `_first_open`); None for a server, which serialises its own writes.
+        `sentence_format`: the `FORMAT_KEY` this process writes and reads sentence vectors
+        of (2 or 3, see `FORMAT`)."""
         self.model_id = model_id
+        self.sentence_format = sentence_format
         self.dimension = dimension
         self.name = name
         self._catalog_name = f"{name}{CATALOG_SUFFIX}"
@@ -543,7 +553,7 @@ class VectorStore:
         chunks = self._client.create_collection(
             name,
             configuration=CreateCollectionConfiguration(hnsw=CreateHNSWConfiguration(space=SPACE)),
-            metadata={**self._base_metadata(), FORMAT_KEY: FORMAT},
+            metadata={**self._base_metadata(), FORMAT_KEY: self.sentence_format},
             embedding_function=None,
         )
         docs = self._client.create_collection(f"{name}-docs", embedding_function=None)
@@ -919,7 +929,8 @@ class VectorStore:
 
     def sentence_vectors(self, chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
         """text -> vector of the titles and sentences of these live chunks, as the indexer
-        stored them (one round trip); chunks written without them are left out."""
+        stored them (one round trip); chunks written without them, and every chunk of an index
+        of an older format, are left out."""
         from assistant.sentences import stored_vectors  # pysbd and more: not at import time
 
         wanted = {c.chunk_id: c for c in chunks if c.sentences is not None}
@@ -929,6 +940,8 @@ class VectorStore:
         def read(view: _View) -> dict[str, np.ndarray]:
             if view.space is None:
                 return {}
+            if (view.space.chunks.metadata or {}).get(FORMAT_KEY) != self.sentence_format:
+                return {}  # not made the way this scorer expects (see FORMAT)
             ids = [
                 f"{chunk_id}@{view.live[c.doc_id]}"
                 for chunk_id, c in wanted.items()
@@ -948,17 +961,21 @@ class VectorStore:
 
         return self._read("read sentence vectors", read)
 
-    def stores_sentence_vectors(self) -> bool:
-        """Whether the live index was written by a version that stores sentence offsets and
-        vectors with its chunks (else answering computes them per question: slower)."""
+    def index_format(self) -> int:
+        """The format the live index was written in (see `FORMAT`; 1 when it records none)."""
 
-        def read(view: _View) -> bool:
+        def read(view: _View) -> int:
             if view.space is None:
-                return True  # the next write creates a space of the current format
+                return self.sentence_format  # the next write creates a space of this format
             stored = (view.space.chunks.metadata or {}).get(FORMAT_KEY, 1)
-            return isinstance(stored, int) and stored >= FORMAT
+            return stored if isinstance(stored, int) else 1
 
         return self._read("read the index format", read)
+
+    def stores_sentence_vectors(self) -> bool:
+        """Whether the live index holds sentence offsets and sentence vectors made the way
+        these settings answer with (else answering computes them per question: slower)."""
+        return self.index_format() == self.sentence_format
 
     def stored_chunks(self, *, live_only: bool = True) -> list[StoredChunk]:
         """Chunk records of the live space (all generations unless `live_only`)."""

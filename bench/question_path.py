@@ -99,9 +99,8 @@ def _noisy(vector: Any, rng: Any, scale: float = 0.02) -> Any:
 
 class SentenceVectors:
     """The packed title and sentence vectors of chunks, made the indexer's way
-    (`assistant.sentences.embed_sentences`) for the first `limit` chunks and borrowed for
-    the rest: each text gets its chunk's vector plus noise. Real vectors are kept by text,
-    so upgrading several sizes in one run embeds each sentence once."""
+    (`assistant.sentences.embed_chunks`, each sentence on its own) for the first
+    `limit` chunks and borrowed for the rest: each text gets its chunk's vector plus noise."""
 
     def __init__(self, embedder: Any, limit: int, seed: int) -> None:
         import numpy as np
@@ -109,40 +108,17 @@ class SentenceVectors:
         self.embedder = embedder
         self.limit = limit
         self.rng = np.random.default_rng(seed + 7)
-        self.known: dict[str, Any] = {}
         self.counts = {"real": 0, "borrowed": 0}
-
-    def prime(self, chroma: Path) -> None:
-        """Take the real sentence vectors a store of the current format already holds (the
-        smaller stores hold the first chunks of the larger), so they are not embedded again."""
-        from assistant.sentences import stored_vectors
-        from assistant.store import open_existing
-
-        settings = _settings(_corpus_dir(work=chroma.parent, size=0), chroma)
-        store = open_existing(settings, self.embedder.model_id)
-        if store is None:
-            return
-        before = len(self.known)
-        for chunk, _, packed in store.export():
-            for text, vector in stored_vectors(chunk, packed, store.dimension).items():
-                self.known.setdefault(text, vector)
-        _log(f"{len(self.known) - before:,} sentence vectors taken from {chroma.name}")
-
-    def _embed(self, texts: Any) -> list[Any]:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.known]
-        if missing:
-            fresh = self.embedder.embed(missing, cache=False)
-            self.known.update(zip(missing, fresh, strict=True))
-        return [self.known[t] for t in texts]
 
     def pack(self, chunks: list[Any], vectors: list[Any], *, real_so_far: int) -> list[str]:
         import numpy as np
 
-        from assistant.sentences import embed_sentences, pack, sentence_texts
+        from assistant.sentences import embed_chunks, pack, sentence_texts
 
         room = max(0, self.limit - real_so_far)
         real, rest = chunks[:room], list(zip(chunks[room:], vectors[room:], strict=True))
-        packed = embed_sentences(real, self._embed) if real else []
+        # The default settings' vectors (each sentence on its own), as `FORMAT` says.
+        packed = embed_chunks(real, self.embedder, late=False).packed if real else []
         for chunk, vector in rest:
             rows = [_noisy(vector, self.rng) for _ in sentence_texts(chunk)]
             packed.append(pack(np.stack(rows)))
@@ -396,10 +372,6 @@ def build_stores(work: Path, sizes: list[int], seed: int, embed_limit: int) -> N
         return
     embedder = Embedder.from_settings(load_settings().embedding)
     sentences = SentenceVectors(embedder, embed_limit, seed)
-    for built in sorted(work.glob(f"store-*-f{FORMAT}/built.json")):
-        facts = json.loads(built.read_text(encoding="utf-8"))
-        if facts.get("sentence_vectors", {}).get("real"):
-            sentences.prime(built.parent)
     for size in missing:
         upgrade_store(work, size, sentences)
     largest = sizes[-1]

@@ -53,6 +53,7 @@ class Remembering:
 
     def __init__(self, embedder: Any) -> None:
         self._embedder = embedder
+        self._spans: dict[Any, Any] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._embedder, name)
@@ -60,6 +61,12 @@ class Remembering:
     def embed(self, texts: Any, *, show_progress: bool = False, cache: bool = True) -> Any:
         del cache
         return self._embedder.embed(texts, show_progress=show_progress, cache=True)
+
+    def embed_spans(self, texts: Any, spans: Any) -> Any:
+        key = tuple((t, tuple(map(tuple, s))) for t, s in zip(texts, spans, strict=True))
+        if key not in self._spans:
+            self._spans[key] = self._embedder.embed_spans(texts, spans)
+        return self._spans[key]
 
 
 def write_legacy_index(settings: Any, embedder: Any, chunks: list[Any]) -> None:

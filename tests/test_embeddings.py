@@ -42,3 +42,78 @@ def test_export_is_cached_and_reused(embedder):
     again = Embedder.from_settings(settings)
     assert again.backend == "onnx"
     assert path.stat().st_mtime_ns == before, "a cached export must be reused, not redone"
+
+
+# -- late chunking: sentence vectors pooled from the chunk's own forward pass ---------------
+
+CHUNK = (
+    "CPMR news (2024-05-02)\n"
+    "The council met in Bishkek. It approved three joint projects with partner universities. "
+    "Dr. A. Osmonova chairs the new committee on clinical research, e.g. trials and ethics."
+)
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    header = text.index("\n") + 1
+    spans = []
+    for sentence in ("The council met in Bishkek.", "It approved three", "Dr. A. Osmonova"):
+        start = text.index(sentence)
+        end = text.find(". ", start + len(sentence) - 1)
+        spans.append((start, end + 1 if end > 0 else len(text)))
+    assert spans[0][0] == header, "the first sentence opens the chunk's text"
+    return spans
+
+
+def _direct(text: str, spans: list[tuple[int, int]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The chunk and sentence vectors computed straight from the transformer's token outputs
+    (transformers itself, not sentence-transformers or the ONNX graph), finding each sentence's
+    tokens by `char_to_token` rather than by the offsets the product reads."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    path = packaged_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModel.from_pretrained(path).eval()
+    encoded = tokenizer(text, truncation=True, max_length=256, return_tensors="pt")
+    with torch.no_grad():
+        hidden = model(**encoded).last_hidden_state[0].numpy()
+    chunk = hidden.mean(axis=0)
+    sentences = []
+    for start, end in spans:
+        tokens = sorted({encoded.char_to_token(0, c) for c in range(start, end)} - {None})
+        vector = hidden[tokens].mean(axis=0)
+        sentences.append(vector / np.linalg.norm(vector))
+    return chunk / np.linalg.norm(chunk), sentences
+
+
+def test_late_pooled_vectors_are_the_token_outputs_mean_on_both_backends(embedder):
+    spans = _sentence_spans(CHUNK)
+    chunk, sentences = _direct(CHUNK, spans)
+    torch_embedder = Embedder.from_settings(EmbeddingSettings(backend="torch"))
+    pooled = {}
+    for backend, model in (("onnx", embedder), ("torch", torch_embedder)):
+        vectors, rows = model.embed_spans([CHUNK], [spans])
+        assert np.allclose(vectors[0], model.embed([CHUNK], cache=False)[0], atol=1e-6), (
+            f"{backend}: the chunk's vector from the pooling pass is the one embed gives"
+        )
+        assert float(np.dot(vectors[0], chunk)) > 0.9999, f"{backend}: the chunk's mean"
+        pooled[backend] = np.stack(rows[0])
+        cosines = (pooled[backend] * np.stack(sentences)).sum(axis=1)
+        assert cosines.min() > 0.9999, (
+            f"{backend}: each sentence's vector is the mean of its own tokens: {cosines}"
+        )
+    agree = (pooled["onnx"] * pooled["torch"]).sum(axis=1)
+    assert agree.min() > 0.9999, f"ONNX and torch pool the same sentence vectors: {agree}"
+    alone = np.asarray(embedder.embed([CHUNK[s:e] for s, e in spans], cache=False))
+    read_alone = (pooled["onnx"] * alone).sum(axis=1)
+    assert read_alone.max() < 0.999, (
+        f"a sentence read in its chunk is not the sentence encoded alone: {read_alone}"
+    )
+
+
+def test_a_span_past_the_window_gets_no_pooled_vector(embedder):
+    long = " ".join(f"Sentence number {n} says a little more about the centre." for n in range(60))
+    last = long.rindex("Sentence")
+    _, rows = embedder.embed_spans([long], [[(0, 10), (last, len(long))]])
+    assert rows[0][0] is not None, "a span inside the window is pooled"
+    assert rows[0][1] is None, "a span the tokenizer truncated away has no tokens to pool"

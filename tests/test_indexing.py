@@ -374,6 +374,10 @@ class _EmbedSignals:
         self.first_embed.set()
         return self._embedder.embed(texts, **kwargs)
 
+    def embed_spans(self, texts, spans):
+        self.first_embed.set()
+        return self._embedder.embed_spans(texts, spans)
+
 
 def test_chunking_runs_while_earlier_documents_are_embedded(tmp_path, embedder, monkeypatch):
     import threading

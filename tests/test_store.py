@@ -24,7 +24,7 @@ from assistant.chunking import chunk_document
 from assistant.config import Settings, StoreSettings
 from assistant.embeddings import Embedder
 from assistant.errors import StoreError
-from assistant.sentences import embed_sentences, sentence_texts
+from assistant.sentences import embed_chunks, sentence_key, sentence_texts
 from assistant.store import VectorStore, open_store
 from assistant.types import Chunk, Document
 from tests import corpora
@@ -525,12 +525,14 @@ def test_an_old_index_of_exactly_whole_pages_is_adopted(settings, embedder, monk
 
 def test_sentence_vectors_are_stored_with_their_chunks(store, embedder):
     chunks = [c for d in TEXTS for c in chunks_of(make_document(d), embedder)]
-    packed = embed_sentences(chunks, embedder.embed)
-    store.upsert_chunks(chunks, embedder.embed([c.embedding_text() for c in chunks]), packed)
+    pooled = embed_chunks(chunks, embedder, late=False)
+    store.upsert_chunks(chunks, pooled.chunk_vectors, pooled.packed)
     read = store.all_chunks()
     assert all(c.sentences for c in read), "every chunk comes back with its sentence offsets"
     vectors = store.sentence_vectors(read)
-    wanted = {t for c in read for t in sentence_texts(c)}
+    wanted = {c.title for c in read} | {
+        sentence_key(c, t) for c in read for t in sentence_texts(c)[1:]
+    }
     assert set(vectors) == wanted, f"one vector per title and sentence: {set(vectors) ^ wanted}"
     assert store.stores_sentence_vectors(), "a store written now is of the current format"
 

@@ -42,7 +42,7 @@ from assistant.answering.questions import (
     standalone_question,
 )
 from assistant.answering.reports import Vocabulary, named_documents, reading_for
-from assistant.answering.scorer import Scorer, load_scorer
+from assistant.answering.scorer import Scorer, load_scorer, weights_path
 from assistant.answering.verification import check_sentence
 from assistant.config import Settings
 from assistant.embeddings import Embedder
@@ -174,8 +174,9 @@ class Answerer:
         self.retriever = retriever
         self.embedder = embedder
         self.backend = backend
-        self.scorer = scorer or load_scorer()
-        self.vectors = VectorCache(embedder.embed)
+        late = settings.index.late_chunking
+        self.scorer = scorer or load_scorer(weights_path(late=late))
+        self.vectors = VectorCache.of(embedder, late=late)
         self._vocabularies: tuple[object, Vocabulary] | None = None
 
     def stream(self, question: str, history: Sequence[ChatTurn]) -> Iterator[StreamEvent]:
@@ -486,7 +487,8 @@ class Answerer:
 
     def _load_sentence_vectors(self, hits: Sequence[RetrievedChunk]) -> None:
         """Put the vectors the indexer stored for these chunks' sentences in the cache that
-        evidence scoring reads; only chunks of an older index are embedded there instead."""
+        evidence scoring reads; for chunks of an older index (or one written without them)
+        the cache pools them by the indexer's own function (`VectorCache.of`)."""
         self.vectors.remember(self.retriever.store.sentence_vectors([h.chunk for h in hits]))
 
     def _vocabulary(self) -> Vocabulary:

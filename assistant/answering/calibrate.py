@@ -2,6 +2,9 @@
 
     python -m assistant.answering.calibrate eval/tune.jsonl [--weights PATH] [--cv-only]
 
+It calibrates the weights of ASSISTANT_INDEX_LATE_CHUNKING's setting unless --weights says
+otherwise.
+
 Relevance transfers from SQuAD; answerability does not (SQuAD has no near-miss questions in
 this corpus's sense: the centre's phone number, a budget never stated). So the answerability
 model, a small logistic regression with an L2 penalty, is fitted on the tune split's items
@@ -45,10 +48,10 @@ from assistant.answering.scorer import (
     ALL_SET_FEATURES,
     PRIOR_FEATURE,
     SET_FEATURES,
-    WEIGHTS_PATH,
     Linear,
     Scorer,
     load_scorer,
+    weights_path,
 )
 from assistant.answering.training import fit_linear
 from assistant.evaluation.items import EvalItem, load_items
@@ -447,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file", type=Path)
-    parser.add_argument("--weights", type=Path, default=WEIGHTS_PATH)
+    parser.add_argument("--weights", type=Path, help="default: the weights of the settings")
     parser.add_argument("--gaps", type=float, nargs="+", default=list(GAPS))
     parser.add_argument("--repeats", type=int, default=_REPEATS)
     parser.add_argument("--extra", type=Path, nargs="*", default=[Path("eval/news")])
@@ -457,8 +460,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     items = load_items(args.file)
-    scorer = load_scorer(args.weights)
-    with temporary_store(Settings(), extra_dirs=[p for p in args.extra if p.is_dir()]) as store:
+    settings = Settings()
+    weights = args.weights or weights_path(late=settings.index.late_chunking)
+    scorer = load_scorer(weights)
+    with temporary_store(settings, extra_dirs=[p for p in args.extra if p.is_dir()]) as store:
         resources = store.resources
         answerer = Answerer(
             resources.settings, resources.retriever, resources.embedder, None, scorer
@@ -475,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     calibrated = calibrate(
         answerer, scorer, items, args.gaps, features=features, c=c, repeats=args.repeats, rows=rows
     )
-    calibrated.save(args.weights)
+    calibrated.save(weights)
     print(json.dumps(calibrated.meta["tune_cross_validated"], indent=1, ensure_ascii=False))
     c_used = calibrated.meta["answerability_c"]
     print(f"{args.model}: threshold {calibrated.threshold:.4f} gap {calibrated.gap} C {c_used}")

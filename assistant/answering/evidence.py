@@ -27,11 +27,13 @@ from assistant.answering.features import (
 from assistant.answering.questions import Reading
 from assistant.answering.scorer import Scorer
 from assistant.injection import addresses_ai
-from assistant.sentences import chunk_sentences
+from assistant.sentences import SpanEmbedder, chunk_sentences, sentence_key, sentence_vectors
 from assistant.text import Span, is_latin, words
 from assistant.types import Chunk, RetrievedChunk
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
+# Chunks -> the vectors of their titles and sentences (`assistant.sentences.sentence_vectors`).
+Pool = Callable[[Sequence[Chunk]], Mapping[str, np.ndarray]]
 _MIN_WORDS = 3
 # A chunk that is not its document's first is some way into the document: its sentences'
 # positions start here (the exact offset is not known from the chunk alone).
@@ -77,13 +79,54 @@ class Scored:
 
 
 class VectorCache:
-    """Sentence and title vectors by text, so a chunk's sentences are embedded once."""
+    """Title, word and sentence vectors, so that each is embedded (or read) once.
 
-    def __init__(self, embed: Embed, size: int = 20_000) -> None:
+    A sentence's vector is kept per chunk (`assistant.sentences.sentence_key`): with late
+    chunking it is pooled from its chunk's forward pass, as the indexer stores it and as that
+    scorer was fitted."""
+
+    def __init__(self, embed: Embed, size: int = 20_000, pool: Pool | None = None) -> None:
         self._embed = embed
+        self._pool = pool
         self._size = size
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, embedder: SpanEmbedder, *, late: bool = False) -> VectorCache:
+        """A cache that makes the vectors of a chunk's sentences it was not given the
+        indexer's way (`late`: pooled from the chunk's pass, ASSISTANT_INDEX_LATE_CHUNKING)."""
+        return cls(
+            embedder.embed, pool=lambda chunks: sentence_vectors(chunks, embedder, late=late)
+        )
+
+    def sentences(self, items: Sequence[tuple[Chunk, str]]) -> np.ndarray:
+        """The vectors of sentences of their chunks: as remembered (stored at index time),
+        else made now by the indexer's own function; without one (tests of other parts),
+        each sentence is embedded on its own."""
+        keys = [sentence_key(chunk, text) for chunk, text in items]
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for key in keys:
+                vector = self._vectors.get(key)
+                if vector is not None:
+                    found[key] = vector
+        missing = {c.chunk_id: c for (c, _), k in zip(items, keys, strict=True) if k not in found}
+        if missing and self._pool is not None:
+            pooled = {
+                k: np.asarray(v, dtype=np.float64)
+                for k, v in self._pool(list(missing.values())).items()
+            }
+            self.remember(pooled)
+            found.update(pooled)
+        left = [(k, t) for (_, t), k in zip(items, keys, strict=True) if k not in found]
+        if left:
+            texts = list(dict.fromkeys(t for _, t in left))
+            alone = dict(zip(texts, np.asarray(self._embed(texts), dtype=np.float64), strict=True))
+            fresh = {k: alone[t] for k, t in left}
+            self.remember(fresh)
+            found.update(fresh)
+        return np.asarray([found[k] for k in keys])
 
     def remember(self, vectors: Mapping[str, np.ndarray]) -> None:
         """Take vectors made elsewhere (stored at index time) for these texts."""
@@ -183,10 +226,10 @@ def gather_evidence(
     with_similarity = is_latin(reading.question)
     if with_similarity:
         titles = sorted({c.title for c in cands})
-        matrix = vectors([query, *titles, *(c.text for c in cands)])
+        matrix = vectors([query, *titles])
         q_vec = matrix[0]
-        title_sim = dict(zip(titles, matrix[1 : 1 + len(titles)] @ q_vec, strict=True))
-        similarities = matrix[1 + len(titles) :] @ q_vec
+        title_sim = dict(zip(titles, matrix[1:] @ q_vec, strict=True))
+        similarities = vectors.sentences([(e.chunk, c.text) for e, c in pairs]) @ q_vec
         title_similarities = np.asarray([title_sim[c.title] for c in cands])
     elif crosslingual is not None:
         with_similarity = True

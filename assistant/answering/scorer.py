@@ -26,6 +26,14 @@ from assistant.answering.features import FEATURES, SIMILARITY_FEATURES
 from assistant.errors import AssistantError
 
 WEIGHTS_PATH = Path(__file__).with_name("scorer_weights.json")
+# Fitted on sentence vectors pooled from their chunk's pass (ASSISTANT_INDEX_LATE_CHUNKING).
+LATE_WEIGHTS_PATH = Path(__file__).with_name("scorer_weights_late.json")
+
+
+def weights_path(*, late: bool) -> Path:
+    """The weights fitted on the sentence vectors the indexer makes with this setting."""
+    return LATE_WEIGHTS_PATH if late else WEIGHTS_PATH
+
 
 SET_FEATURES: tuple[str, ...] = (
     "top_score",

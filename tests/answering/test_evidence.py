@@ -26,7 +26,7 @@ def _scored(text: str, question: str, embedder, *, idf=lambda term: 1.0, **optio
         Reading.of(question),
         question,
         [RetrievedChunk(chunk=_chunk(text), score=1.0)],
-        vectors=VectorCache(embedder.embed),
+        vectors=VectorCache.of(embedder),
         idf=idf,
         scorer=load_scorer(),
         **options,

@@ -122,6 +122,7 @@ def test_training_on_a_tiny_sample_is_reproducible(tmp_path, embedder):
             seed=3,
             squad_dir=tmp_path,
             embed=embed,
+            pool=training.pooler(embedder, late=True),
             out=out,
         )
         runs.append(json.loads(out.read_text(encoding="utf-8")))

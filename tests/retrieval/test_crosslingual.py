@@ -70,7 +70,7 @@ def test_a_cyrillic_questions_sentences_are_ranked_with_the_encoders_cosines(
         Reading.of(question),
         question,
         hits,
-        vectors=VectorCache(crosslingual_retriever.embedder.embed),
+        vectors=VectorCache.of(crosslingual_retriever.embedder),
         idf=crosslingual_retriever.lexical_index().idf,
         scorer=load_scorer(),
         crosslingual=scorer.similarities,
