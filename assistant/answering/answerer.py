@@ -156,6 +156,9 @@ class _Selection:
     set_values: np.ndarray | None = None  # of the most answerable part (for calibration)
     # For a comparison: each report's best sentences, searched within that report alone.
     reports: tuple[tuple[Evidence, ...], ...] = ()
+    # Each part's answerability inputs and whether it names something the sources never
+    # mention (declined whatever the model says): what calibration refits the model on.
+    part_values: tuple[tuple[np.ndarray, bool], ...] = ()
 
 
 class Answerer:
@@ -415,6 +418,7 @@ class Answerer:
         answerable = False
         probability = 0.0
         values: np.ndarray | None = None
+        part_values: list[tuple[np.ndarray, bool]] = []
         for part in parts:
             part_reading = reading if len(parts) == 1 else Reading.of(part)
             part_reading = _with_topic(part_reading, query, history)
@@ -428,8 +432,11 @@ class Answerer:
                 scorer=self.scorer,
                 known=self._known,
                 crosslingual=self._crosslingual(),
+                crosslingual_words=self._crosslingual_words(),
                 word_vectors=self._word_vectors(),
             )
+            if scored.set_values is not None:
+                part_values.append((scored.set_values, scored.unknown))
             all_evidence.extend(scored.evidence)
             if values is None or scored.answerability > probability:
                 values = scored.set_values
@@ -463,6 +470,7 @@ class Answerer:
             probability,
             values,
             reports,
+            tuple(part_values),
         )
 
     def _crosslingual(self) -> Callable[[str, Sequence[str]], np.ndarray] | None:
@@ -477,6 +485,13 @@ class Answerer:
         """Single-word vectors for soft coverage: the corpus word table's rows (made at
         indexing, the same vectors), and the embedder for any word it lacks."""
         return word_lookup(self.retriever.word_table(), self.vectors)
+
+    def _crosslingual_words(self) -> Callable[[Sequence[str]], np.ndarray] | None:
+        """The multilingual encoder's single-word vectors, when the retriever has it."""
+        scorer = getattr(self.retriever, "crosslingual", None)
+        if scorer is None:
+            return None
+        return scorer.word_vectors  # type: ignore[no-any-return]
 
     def _load_sentence_vectors(self, hits: Sequence[RetrievedChunk]) -> None:
         """Put the vectors the indexer stored for these chunks' sentences in the cache that
