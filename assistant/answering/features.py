@@ -236,13 +236,27 @@ def _coverage(
 def surface_words(text: str) -> dict[str, str]:
     """Each content term of `text` with the first word that carries it, as written
     (lower-cased): a word vector is of a word, a term is a stem."""
+    return dict(_surface_pairs(text))
+
+
+# Both are pure functions of their argument, asked again and again: the same retrieved
+# sentences come back across questions, and words repeat across sentences (Zipf). Stemming
+# each word of every candidate on every question was the larger part of soft coverage once
+# its word vectors came from the corpus table.
+@lru_cache(maxsize=16_384)
+def _surface_pairs(text: str) -> tuple[tuple[str, str], ...]:
     found: dict[str, str] = {}
     for word in words(text):
         if word in STOPWORDS:
             continue
-        for term in terms(word, compounds=False):
+        for term in _word_terms(word):
             found.setdefault(term, word)
-    return found
+    return tuple(found.items())
+
+
+@lru_cache(maxsize=100_000)
+def _word_terms(word: str) -> tuple[str, ...]:
+    return tuple(terms(word, compounds=False))
 
 
 def soft_matches(
@@ -261,12 +275,14 @@ def soft_matches(
     index = {w: i for i, w in enumerate(vocabulary)}
     q_terms = list(q_words)
     q_matrix = vectors[[index[q_words[t]] for t in q_terms]]
+    match = _Matcher(q_terms)
     for i, sw in enumerate(per_sentence):
         if not sw:
             continue
         cos = q_matrix @ vectors[[index[w] for w in sw.values()]].T
         best = np.clip((cos.max(axis=1) - _SOFT_FLOOR) / (1.0 - _SOFT_FLOOR), 0.0, 1.0)
-        exact = np.asarray([term_match(t, set(sw)) for t in q_terms])
+        pool = set(sw)
+        exact = np.asarray([match(t, pool) for t in q_terms])
         out[i] = np.maximum(best, exact)
     return out
 
@@ -354,7 +370,7 @@ def candidate_features(
         rest = [(t, w) for t, w in zip(q_terms, weights, strict=True) if t not in q_words]
         for i, s_terms in enumerate(sentence_terms):
             soft_sum = float(matches[i] @ np.asarray([idf(t) for t in q_words]))
-            soft_sum += sum(w * term_match(t, s_terms) for t, w in rest)
+            soft_sum += sum(w * match(t, s_terms) for t, w in rest)
             rows[i, soft] = soft_sum / sum(weights)
     if len(candidates):
         rows[:, 1] = similarities - similarities.max()

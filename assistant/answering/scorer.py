@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.answering.answerability import ANSWERABILITY_FEATURES
 from assistant.answering.features import FEATURES, SIMILARITY_FEATURES
 from assistant.errors import AssistantError
 
@@ -52,6 +53,8 @@ SET_FEATURES: tuple[str, ...] = (
     "rarest_anywhere",
 )
 PRIOR_FEATURE = "squad_answerability"
+# Everything the tune-fitted answerability model may use (its own `features` say which).
+ALL_SET_FEATURES: tuple[str, ...] = (*SET_FEATURES, *ANSWERABILITY_FEATURES)
 _TOP_FEATURES = {
     "top_similarity": "similarity",
     "top_coverage": "coverage",
@@ -94,7 +97,9 @@ class Linear:
         }
 
     def logits(self, rows: np.ndarray) -> np.ndarray:
-        return np.asarray(((rows - self.mean) / self.scale) @ self.coef + self.intercept)
+        """Logits of `rows`; a missing value (NaN) counts as the training mean."""
+        z = np.nan_to_num((rows - self.mean) / self.scale, nan=0.0)
+        return np.asarray(z @ self.coef + self.intercept)
 
 
 @dataclass(frozen=True)
@@ -123,20 +128,35 @@ class Scorer:
         return model.logits(rows[:, columns])
 
     def set_values(
-        self, rows: np.ndarray, scores: np.ndarray, *, with_similarity: bool = True
+        self,
+        rows: np.ndarray,
+        scores: np.ndarray,
+        *,
+        with_similarity: bool = True,
+        extra: np.ndarray | None = None,
     ) -> np.ndarray:
-        """`SET_FEATURES` of a candidate set. Without similarity (a question in another
-        script) those features take their training mean, so they neither raise nor lower the
-        verdict."""
+        """The answerability inputs of a candidate set: `SET_FEATURES`, then
+        `ANSWERABILITY_FEATURES` (`extra`, NaN when not given), then the prior's logit when
+        there is a prior (`value_names` lists them). Without similarity (a question in
+        another script) the similarity features take their training mean, so they neither
+        raise nor lower the verdict."""
         values = set_features(rows, scores)
         base = self.prior or self.answerable
         if not with_similarity:
             for i, name in enumerate(SET_FEATURES):
-                if "similarity" in name:
-                    values[i] = base.mean[i]
-        if self.prior is not None:
-            values = np.append(values, self.prior.logits(values[None, :])[0])
+                if "similarity" in name and name in base.features:
+                    values[i] = base.mean[base.features.index(name)]
+        more = extra if extra is not None else np.full(len(ANSWERABILITY_FEATURES), np.nan)
+        prior = self.prior.logits(values[None, :])[0] if self.prior is not None else None
+        values = np.concatenate([values, more])
+        if prior is not None:
+            values = np.append(values, prior)
         return values
+
+    @property
+    def value_names(self) -> tuple[str, ...]:
+        """The names of `set_values`' entries, in order."""
+        return (*ALL_SET_FEATURES, PRIOR_FEATURE) if self.prior is not None else ALL_SET_FEATURES
 
     def answerability(
         self, rows: np.ndarray, scores: np.ndarray, *, with_similarity: bool = True
@@ -147,7 +167,9 @@ class Scorer:
     def answerability_of(self, values: np.ndarray) -> float:
         if self.prior is not None and self.floor is not None and values[-1] < self.floor:
             return 0.0
-        return _sigmoid(float(self.answerable.logits(values[None, :])[0]))
+        names = self.value_names
+        columns = [names.index(f) for f in self.answerable.features]
+        return _sigmoid(float(self.answerable.logits(values[None, columns])[0]))
 
     def to_dict(self) -> dict[str, object]:
         return {

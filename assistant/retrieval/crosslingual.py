@@ -66,6 +66,17 @@ class CrossLingualScorer:
 
         return np.asarray([float(v @ question) for v in vectors])
 
+    def word_vectors(self, words: Sequence[str]) -> Any:
+        """Vectors of single words (any of the encoder's languages), cached: a Russian word
+        and its English translation land close together (answerability's word match)."""
+        import numpy as np
+
+        with self._lock:
+            vectors = self._cached([("word", w) for w in words])
+        matrix = np.asarray(vectors, dtype=np.float64).reshape(len(words), -1)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        return matrix / np.where(norms > 0, norms, 1.0)
+
     def rank(self, query: str, chunks: Sequence[Chunk]) -> list[tuple[Chunk, float]]:
         """`chunks` ordered by meaning similarity to `query`, best first, with the cosine."""
         unique = list({c.chunk_id: c for c in chunks}.values())

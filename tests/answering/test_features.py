@@ -105,3 +105,60 @@ def test_near_gives_what_difflib_alone_gave_on_the_corpus_vocabulary():
             assert near(term, other) == want, f"near({term!r}, {other!r}) should be {want}"
             found[want] += 1
     assert found[0.7] and found[0.8], f"every outcome should occur, to mean much: {found}"
+
+
+def _plain_surface_words(text: str) -> dict[str, str]:
+    """`surface_words` as it was before its caches: every word stemmed on every call."""
+    from assistant.text import STOPWORDS, words
+
+    found: dict[str, str] = {}
+    for word in words(text):
+        if word in STOPWORDS:
+            continue
+        for term in terms(word, compounds=False):
+            found.setdefault(term, word)
+    return found
+
+
+def _plain_soft_matches(q_words, sentences, word_vectors) -> np.ndarray:
+    """`soft_matches` as it was before the shared matcher: `term_match` on every pool."""
+    from assistant.answering.features import _SOFT_FLOOR
+
+    out = np.zeros((len(sentences), len(q_words)))
+    per_sentence = [_plain_surface_words(s) for s in sentences]
+    vocabulary = sorted({w for sw in per_sentence for w in sw.values()} | set(q_words.values()))
+    vectors = word_vectors(vocabulary)
+    index = {w: i for i, w in enumerate(vocabulary)}
+    q_terms = list(q_words)
+    q_matrix = vectors[[index[q_words[t]] for t in q_terms]]
+    for i, sw in enumerate(per_sentence):
+        if not sw:
+            continue
+        cos = q_matrix @ vectors[[index[w] for w in sw.values()]].T
+        best = np.clip((cos.max(axis=1) - _SOFT_FLOOR) / (1.0 - _SOFT_FLOOR), 0.0, 1.0)
+        exact = np.asarray([term_match(t, set(sw)) for t in q_terms])
+        out[i] = np.maximum(best, exact)
+    return out
+
+
+def test_soft_matches_equal_the_plain_implementation_on_the_corpus(embedder):
+    from assistant.answering.features import soft_matches
+
+    documents, _ = loaders.load_corpus(CORPUS)
+    sentences = [span.text for doc in documents for span in split_sentences(doc.text)]
+    assert len(sentences) > 50, "the corpus should give many real sentences"
+    for text in sentences:
+        assert surface_words(text) == _plain_surface_words(text), f"surface words of {text!r}"
+        assert surface_words(text) == _plain_surface_words(text), "and again, from the cache"
+    vectors = VectorCache(embedder.embed)
+    # Exact stems, typos and variants ('reserch', 'center'), containment, words found nowhere.
+    for question in (
+        "What research does the centre support at the university?",
+        "Which reserch center partners signed memoranda with supercomputing labs?",
+        "How many students volunteer in clinical trials?",
+        "Who founded the zzzz foundation?",
+    ):
+        q_words = surface_words(question)
+        got = soft_matches(q_words, sentences, vectors)
+        want = _plain_soft_matches(q_words, sentences, vectors)
+        assert np.array_equal(got, want), f"{question!r}: soft matches must not change"
