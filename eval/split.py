@@ -29,6 +29,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation.grouping import linked
+
 SEED = 20261122
 TUNE_SHARE = 0.6
 EVAL_DIR = Path(__file__).resolve().parent
@@ -108,24 +110,9 @@ def item_keys(item: Item) -> set[str]:
 
 def components(items: Sequence[Item]) -> list[list[Item]]:
     """Items grouped so that two items sharing a key are in the same group (union-find)."""
-    parent = list(range(len(items)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    owner: dict[str, int] = {}
-    for index, item in enumerate(items):
-        for key in sorted(item_keys(item)):
-            if key in owner:
-                parent[find(index)] = find(owner[key])
-            else:
-                owner[key] = index
     groups: dict[int, list[Item]] = defaultdict(list)
-    for index, item in enumerate(items):
-        groups[find(index)].append(item)
+    for root, item in zip(linked([sorted(item_keys(i)) for i in items]), items, strict=True):
+        groups[root].append(item)
     return list(groups.values())
 
 

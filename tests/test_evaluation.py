@@ -588,3 +588,11 @@ def test_cli_refuses_an_extra_file_that_would_replace_a_corpus_file(
     code = eval_main([str(DEV_SET), "--limit", "1", "--extra", str(extra)])
     err = capsys.readouterr().err.strip()
     assert code == 1 and existing.name in err and "\n" not in err, f"one clear line: {err}"
+
+
+def test_items_linked_through_a_shared_key_form_one_group() -> None:
+    from assistant.evaluation.grouping import linked
+
+    roots = linked([["a"], ["b"], ["a", "c"], ["c", "b"], ["d"], []])
+    assert len({roots[0], roots[1], roots[2], roots[3]}) == 1, f"a-c-b chain is one group: {roots}"
+    assert roots[4] not in roots[:4] and roots[5] not in roots[:5], f"unlinked stay alone: {roots}"

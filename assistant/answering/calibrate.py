@@ -54,6 +54,7 @@ from assistant.answering.scorer import (
     weights_path,
 )
 from assistant.answering.training import fit_linear
+from assistant.evaluation.grouping import linked
 from assistant.evaluation.items import EvalItem, load_items
 from assistant.evaluation.metrics import is_correct
 from assistant.types import AnswerEvent
@@ -115,27 +116,12 @@ class TuneRow:
 def _groups(items: Sequence[EvalItem]) -> list[str]:
     """A group per item: items that share a conversation (the first turn of their history)
     or a topic (one question asked in three languages) are joined (union-find)."""
-    parent = list(range(len(items)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    first: dict[str, int] = {}
-    for i, item in enumerate(items):
-        keys = []
-        if item.history:
-            keys.append("conversation:" + item.history[0].content)
-        if item.topic:
-            keys.append("topic:" + item.topic)
-        for key in keys:
-            if key in first:
-                parent[find(i)] = find(first[key])
-            else:
-                first[key] = i
-    return [items[find(i)].id for i in range(len(items))]
+    keys = [
+        (["conversation:" + item.history[0].content] if item.history else [])
+        + (["topic:" + item.topic] if item.topic else [])
+        for item in items
+    ]
+    return [items[root].id for root in linked(keys)]
 
 
 def _open(scorer: Scorer) -> Scorer:

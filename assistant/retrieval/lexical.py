@@ -17,19 +17,19 @@ or changed chunks are stemmed again.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import math
 import shutil
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
+from assistant.retrieval import saved
 from assistant.text import terms
 from assistant.types import Chunk
 
@@ -44,7 +44,6 @@ _META = "meta.json"
 _BM25 = "bm25"
 _ARRAYS = ("digests", "term_ids", "offsets", "document_frequency")
 # Saved indexes of earlier revisions kept for term reuse; the newest is the one used.
-_KEEP = 2
 
 TermCache = dict[str, tuple[int, list[str]]]
 """chunk id -> (digest of the indexed text, its terms)."""
@@ -192,7 +191,7 @@ class LexicalIndex:
             if not target.exists():
                 log.warning("could not save the BM25 index to %s: %s", target, exc)
                 return None
-        _prune(root, keep=target)
+        saved.prune(root, "r", keep=target)
         return target
 
     @classmethod
@@ -249,7 +248,7 @@ class LexicalIndex:
     def saved_terms(root: Path) -> TermCache:
         """The terms of the newest readable saved index under `root` (any revision), so that a
         new build stems only what changed since; empty when there is none."""
-        for folder in _saved(root):
+        for folder in saved.newest_first(root, "r"):
             try:
                 meta = json.loads((folder / _META).read_text(encoding="utf-8"))
                 if meta.get("format") != FORMAT:
@@ -280,23 +279,3 @@ def _term_cache(ids: list[str], arrays: dict[str, np.ndarray], vocab: dict[str, 
 def _key(revision: str) -> str:
     # Revisions hold ':' and come from the store; a digest is a safe folder name.
     return f"r{FORMAT}-{hashlib.sha256(revision.encode()).hexdigest()[:16]}"
-
-
-def _saved(root: Path) -> list[Path]:
-    """Saved index folders under `root`, newest first."""
-    if not root.is_dir():
-        return []
-    folders: Iterable[Path] = (p for p in root.iterdir() if p.is_dir() and p.name[0] == "r")
-    return sorted(folders, key=lambda p: p.stat().st_mtime_ns, reverse=True)
-
-
-def _prune(root: Path, *, keep: Path) -> None:
-    """Delete all but the newest few saved indexes (and partial folders left by a crash)."""
-    for folder in _saved(root)[_KEEP:]:
-        if folder != keep:
-            shutil.rmtree(folder, ignore_errors=True)
-    with contextlib.suppress(OSError):
-        for partial in root.glob(".partial-*"):
-            # Only old ones: another process may be writing its own right now.
-            if partial.stat().st_mtime < keep.stat().st_mtime - 3600:
-                shutil.rmtree(partial, ignore_errors=True)

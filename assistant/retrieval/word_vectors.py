@@ -19,7 +19,6 @@ now; otherwise it is deleted and rebuilt.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.retrieval import saved
 from assistant.text import STOPWORDS, words
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,6 @@ _WORDS = "words.json"
 _VECTORS = "vectors.f32"
 _DTYPE = np.dtype("<f4")
 # Saved tables of earlier revisions kept for reuse; the newest is the one reused.
-_KEEP = 2
 # Words embedded per encode call while building: small enough that a question waiting for
 # the shared embedder (its lock) waits a fraction of a second, large enough to batch well.
 _SLICE = 256
@@ -173,7 +172,7 @@ class WordTable:
             if not target.exists():
                 log.warning("could not save the word vectors to %s: %s", target, exc)
                 return None
-        _prune(root, keep=target)
+        saved.prune(root, "w", keep=target)
         try:
             return cls._read(target, model_key, revision=revision, fingerprint=fingerprint)
         except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
@@ -205,7 +204,7 @@ class WordTable:
     def newest(cls, root: Path, model_key: str) -> WordTable | None:
         """The newest readable saved table of this model (any revision), whose rows a new
         build reuses; None when there is none."""
-        for folder in _saved(root):
+        for folder in saved.newest_first(root, "w"):
             try:
                 table = cls._read(folder, model_key)
             except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
@@ -316,22 +315,3 @@ def _file_digest(path: Path) -> str:
 
 def _key(revision: str) -> str:
     return f"w{FORMAT}-{hashlib.sha256(revision.encode()).hexdigest()[:16]}"
-
-
-def _saved(root: Path) -> list[Path]:
-    """Saved table folders under `root`, newest first."""
-    if not root.is_dir():
-        return []
-    folders = (p for p in root.iterdir() if p.is_dir() and p.name[0] == "w")
-    return sorted(folders, key=lambda p: p.stat().st_mtime_ns, reverse=True)
-
-
-def _prune(root: Path, *, keep: Path) -> None:
-    """Delete all but the newest few saved tables (and partial folders left by a crash)."""
-    for folder in _saved(root)[_KEEP:]:
-        if folder != keep:
-            shutil.rmtree(folder, ignore_errors=True)
-    with contextlib.suppress(OSError):
-        for partial in root.glob(".partial-*"):
-            if partial.stat().st_mtime < keep.stat().st_mtime - 3600:
-                shutil.rmtree(partial, ignore_errors=True)
