@@ -22,7 +22,6 @@ import json
 import logging
 import math
 import shutil
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -171,28 +170,19 @@ class LexicalIndex:
         target = root / _key(revision)
         if target.exists() or not self.chunks:
             return target if target.exists() else None
-        partial = root / f".partial-{uuid.uuid4().hex}"
-        try:
-            partial.mkdir(parents=True)
-            self._bm25.save(str(partial / _BM25), show_progress=False)
+
+        def fill(folder: Path) -> None:
+            self._bm25.save(str(folder / _BM25), show_progress=False)
             for name in _ARRAYS:
-                np.save(partial / f"{name}.npy", getattr(self, f"_{name}"), allow_pickle=False)
+                np.save(folder / f"{name}.npy", getattr(self, f"_{name}"), allow_pickle=False)
             meta = {
                 "format": FORMAT,
                 "revision": revision,
                 "chunk_ids": [chunk.chunk_id for chunk in self.chunks],
             }
-            (partial / _META).write_text(json.dumps(meta), encoding="utf-8")
-            partial.rename(target)
-        except OSError as exc:
-            # Another process renamed its copy into place first (same revision, same content),
-            # or the folder is not writable.
-            shutil.rmtree(partial, ignore_errors=True)
-            if not target.exists():
-                log.warning("could not save the BM25 index to %s: %s", target, exc)
-                return None
-        saved.prune(root, "r", keep=target)
-        return target
+            (folder / _META).write_text(json.dumps(meta), encoding="utf-8")
+
+        return target if saved.publish(root, "r", target, fill, "the BM25 index") else None
 
     @classmethod
     def load(cls, root: Path, revision: str, chunks: Sequence[Chunk]) -> LexicalIndex | None:

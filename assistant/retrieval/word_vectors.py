@@ -23,7 +23,6 @@ import hashlib
 import json
 import logging
 import shutil
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -144,15 +143,14 @@ class WordTable:
         target = root / _key(revision)
         if not words_:
             return None
-        partial = root / f".partial-{uuid.uuid4().hex}"
-        try:
-            partial.mkdir(parents=True)
+
+        def fill(folder: Path) -> None:
             dimension = 0
-            with (partial / _VECTORS).open("wb") as handle:
+            with (folder / _VECTORS).open("wb") as handle:
                 for block in _blocks(words_, embed, model_key, previous):
                     dimension = block.shape[1]
                     handle.write(np.ascontiguousarray(block, dtype=_DTYPE).tobytes())
-            (partial / _WORDS).write_text(json.dumps(list(words_)), encoding="utf-8")
+            (folder / _WORDS).write_text(json.dumps(list(words_)), encoding="utf-8")
             meta = {
                 "format": FORMAT,
                 "revision": revision,
@@ -160,19 +158,12 @@ class WordTable:
                 "model": model_key,
                 "rows": len(words_),
                 "dimension": dimension,
-                "digest": _file_digest(partial / _VECTORS),
+                "digest": _file_digest(folder / _VECTORS),
             }
-            (partial / _META).write_text(json.dumps(meta), encoding="utf-8")
-            if target.exists():  # another process saved the same revision meanwhile
-                shutil.rmtree(partial, ignore_errors=True)
-            else:
-                partial.rename(target)
-        except OSError as exc:
-            shutil.rmtree(partial, ignore_errors=True)
-            if not target.exists():
-                log.warning("could not save the word vectors to %s: %s", target, exc)
-                return None
-        saved.prune(root, "w", keep=target)
+            (folder / _META).write_text(json.dumps(meta), encoding="utf-8")
+
+        if not saved.publish(root, "w", target, fill, "the word vectors"):
+            return None
         try:
             return cls._read(target, model_key, revision=revision, fingerprint=fingerprint)
         except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
