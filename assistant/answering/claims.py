@@ -361,7 +361,7 @@ def attribution_problem(sentence: str, seen: Sequence[str]) -> str | None:
         if _lemma(t) == "accord" or (t.pos_ == "NOUN" and _lemma(t) in _TEXT_NOUNS):
             continue
         if not _contains(seen_keys, _key(t)):
-            named = "".join(doc[i].text_with_ws for i in sorted(attribution)).strip(" ,.")
+            named = _span_text(doc, attribution).strip(" ,.")
             return f"attributes the claim to {named!r}; the citation does not show {t.text!r}"
     return None
 
@@ -560,6 +560,10 @@ _COMPATIBLE = frozenset(
 )
 
 
+_Participants = dict[int, tuple[str, set[str]]]
+"""A verb's named participants: the word heading each -> (its side, the names in it)."""
+
+
 def _doer_side(verb: Token) -> set[int]:
     """The words of the verb's doer: an active subject, or a passive's "by" phrase."""
     doer: set[int] = set()
@@ -572,14 +576,14 @@ def _doer_side(verb: Token) -> set[int]:
     return doer
 
 
-def _participants(verb: Token) -> dict[int, tuple[str, set[str]]]:
+def _participants(verb: Token) -> _Participants:
     """The named participants of `verb`'s clause: for each, the word that heads it, its side
     (doer, "with" partner, other) and the names in it. A participant ends at a conjunction
     ("A and B" are two) and at "with"; "the institute of Osh University" is one."""
     doc = verb.doc
     doer = _doer_side(verb)
     args = {t.i for c in verb.children if c.dep_ in _UNDERGOERS for t in c.subtree} | doer
-    found: dict[int, tuple[str, set[str]]] = {}
+    found: _Participants = {}
     for token in doc:
         if token.pos_ != "PROPN" or token.i not in args:
             continue
@@ -597,13 +601,12 @@ def _participants(verb: Token) -> dict[int, tuple[str, set[str]]]:
     return found
 
 
-def _role_clash(claim_verb: Token, quote_verb: Token) -> bool:
+def _role_clash(claim: _Participants, source: _Participants) -> bool:
     """Whether the claim puts a participant the passage names on another side of the verb,
     or splits one participant of the passage into two on different sides."""
-    source = _participants(quote_verb)
     known = {n for _, names in source.values() for n in names}
     matched: list[tuple[str, set[int]]] = []
-    for side, names in _participants(claim_verb).values():
+    for side, names in claim.values():
         names = {n for n in names if _contains(known, n)}
         if not names:
             continue
@@ -634,18 +637,18 @@ def role_problem(claim: Doc, quotes: Sequence[Doc]) -> str | None:
     of Osh University signed with Tallinn College"). A "with" partner may change places with
     the doer."""
     for verb in claim:
-        if verb.pos_ != "VERB" or len(_participants(verb)) < 2:
+        mine = _participants(verb) if verb.pos_ == "VERB" else {}
+        if len(mine) < 2:
             continue
         same_verb = [
-            t
+            theirs
             for doc in quotes
             for t in doc
-            if t.pos_ == "VERB" and _same(_lemma(t), _lemma(verb)) and _participants(t)
+            if t.pos_ == "VERB" and _same(_lemma(t), _lemma(verb)) and (theirs := _participants(t))
         ]
-        if same_verb and all(_role_clash(verb, q) for q in same_verb):
+        if same_verb and all(_role_clash(mine, theirs) for theirs in same_verb):
             named = " and ".join(
-                repr(_span_text(claim, {t.i for t in claim[i].subtree}))
-                for i in sorted(_participants(verb))
+                repr(_span_text(claim, {t.i for t in claim[i].subtree})) for i in sorted(mine)
             )
             return (
                 f"changes who did what: the cited passage gives {named} other roles around "
