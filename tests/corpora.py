@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import ChunkingSettings
+from assistant.types import Chunk
 
 SMALL_CHUNKS = ChunkingSettings(max_tokens=32, overlap_sentences=0)
 SMALL_BATCH = 4
@@ -95,4 +96,26 @@ def write_legacy_index(settings: Any, embedder: Any, chunks: list[Any]) -> None:
         embeddings=embedder.embed([c.embedding_text() for c in old]),
         documents=[c.text for c in old],
         metadatas=[c.to_metadata() for c in old],
+    )
+
+
+def one_chunk(
+    text: str,
+    *,
+    doc_id: str,
+    title: str,
+    sentences: tuple[tuple[int, int], ...] | None = None,
+) -> Chunk:
+    """A document's only chunk, for tests that score or compose its text directly."""
+    return Chunk(
+        chunk_id=f"{doc_id}#0",
+        doc_id=doc_id,
+        index=0,
+        text=text,
+        title=title,
+        kind="news",
+        source=doc_id,
+        start=0,
+        doc_hash="x",
+        sentences=sentences,
     )

@@ -26,7 +26,6 @@ from assistant.sentences import (
 )
 from assistant.store import open_store
 from assistant.text import split_sentences
-from assistant.types import Chunk
 from tests import corpora
 from tests.conftest import CORPUS, make_settings
 
@@ -112,16 +111,10 @@ def test_a_sentence_past_the_window_is_encoded_on_its_own(embedder):
     ]
     text = " ".join(sentences)
     starts = [text.index(s) for s in sentences]
-    chunk = Chunk(
-        chunk_id="news/long.md#0",
+    chunk = corpora.one_chunk(
+        text,
         doc_id="news/long.md",
-        index=0,
-        text=text,
         title="A long one",
-        kind="news",
-        source="news/long.md",
-        start=0,
-        doc_hash="x",
         sentences=tuple((a, a + len(s)) for a, s in zip(starts, sentences, strict=True)),
     )
     pooled = embed_chunks([chunk], embedder, late=True)

@@ -13,6 +13,7 @@ from assistant.answering.questions import Reading
 from assistant.answering.verification import check_sentence
 from assistant.text import split_sentences
 from assistant.types import Chunk
+from tests.corpora import one_chunk
 
 HARBOUR = (
     "The Northern Harbour Authority (NHA) runs the old port. "
@@ -33,17 +34,7 @@ DUTIES = (
 
 
 def _chunk(text: str, doc: str = "harbour.txt", title: str = "Harbour news") -> Chunk:
-    return Chunk(
-        chunk_id=f"{doc}#0",
-        doc_id=doc,
-        index=0,
-        text=text,
-        title=title,
-        kind="news",
-        source=doc,
-        start=0,
-        doc_hash="h",
-    )
+    return one_chunk(text, doc_id=doc, title=title)
 
 
 def _evidence(chunk: Chunk, contains: str, score: float = 1.0) -> Evidence:

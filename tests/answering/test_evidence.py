@@ -4,20 +4,11 @@ from assistant.answering.evidence import VectorCache, admissible, gather_evidenc
 from assistant.answering.questions import Reading
 from assistant.answering.scorer import load_scorer
 from assistant.types import Chunk, RetrievedChunk
+from tests.corpora import one_chunk
 
 
 def _chunk(text: str) -> Chunk:
-    return Chunk(
-        chunk_id="news/fees.md#0",
-        doc_id="news/fees.md",
-        index=0,
-        text=text,
-        title="CPMR tuition fees",
-        kind="news",
-        source="news/fees.md",
-        start=0,
-        doc_hash="x",
-    )
+    return one_chunk(text, doc_id="news/fees.md", title="CPMR tuition fees")
 
 
 def _scored(text: str, question: str, embedder, *, idf=lambda term: 1.0, **options):

@@ -7,6 +7,7 @@ from assistant import service
 from assistant.answering.questions import Reading
 from assistant.answering.reports import Vocabulary, named_documents, reading_for
 from assistant.types import Chunk
+from tests.corpora import one_chunk
 
 _FERRY_HERALD = """# Lakeside ferry line reopens
 
@@ -30,17 +31,7 @@ Growers will show forty kinds of apples and pears.
 
 
 def _chunk(doc_id: str, title: str, text: str) -> Chunk:
-    return Chunk(
-        chunk_id=f"{doc_id}#0",
-        doc_id=doc_id,
-        index=0,
-        text=text,
-        title=title,
-        kind="news",
-        source=doc_id,
-        start=0,
-        doc_hash="x",
-    )
+    return one_chunk(text, doc_id=doc_id, title=title)
 
 
 def _vocabulary() -> Vocabulary:
