@@ -178,6 +178,14 @@ class Embedder(Embeddings):
                 self._cache.popitem(last=False)
         return found
 
+    def embed_array(self, texts: Sequence[str]) -> np.ndarray:
+        """`embed(texts, cache=False)` as one float32 matrix, the same values: bulk work that
+        wants an array (the corpus word table) skips a list of floats per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._encode(list(texts), False), dtype=np.float32)
+
     def clear_cache(self) -> None:
         """Forget every cached vector (benchmarks measure the cost of embedding a question)."""
         with self._lock:

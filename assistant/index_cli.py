@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
@@ -31,6 +33,11 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILURES, EXIT_FATAL = 0, 1, 2
 # Beyond this many documents in one category the summary gives the count only.
 MAX_LISTED = 10
+# Phases `run` times itself; the others come from `service.build_index`.
+STARTUP = "start-up (interpreter, imports, settings)"
+UNCHANGED_CHECK = "checking for an unchanged corpus"
+MODEL_LOAD = "loading the model, opening the store"
+TIMES_HEADING = "Where the time went (wall s, CPU s of all threads):"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +96,10 @@ class _ProgressBar:
 
 def run(corpus: Path | None, *, rebuild: bool, quiet: bool) -> IndexReport:
     """Load the embedding model, open the store and sync the corpus into it."""
+    from assistant.timing import Phases, process_age
+
+    phases = Phases()
+    started, cpu = time.perf_counter(), time.process_time()
     # Imported here so that `--help` and argument errors answer at once, without torch.
     from assistant import service
     from assistant.config import load_settings
@@ -96,20 +107,30 @@ def run(corpus: Path | None, *, rebuild: bool, quiet: bool) -> IndexReport:
     settings = load_settings()
     # Checked before the model loads, so a wrong path answers at once.
     service.require_corpus(corpus or settings.paths.corpus_dir)
+    age = process_age()  # the interpreter and imports before this function ran
+    phases.add(
+        STARTUP,
+        time.perf_counter() - started if age is None else age,
+        time.process_time() if age is not None else time.process_time() - cpu,
+    )
     if not rebuild:
         # A scheduled run on an unchanged corpus answers from file hashes, no model load.
-        report = service.index_unchanged(settings, corpus)
+        with phases.measure(UNCHANGED_CHECK):
+            report = service.index_unchanged(settings, corpus)
         if report is not None:
-            return report
-    resources = service.load_resources(settings, with_chat_model=False, rebuild=rebuild)
+            return report.model_copy(update={"phases": phases.times()})
+    with phases.measure(MODEL_LOAD):
+        resources = service.load_resources(settings, with_chat_model=False, rebuild=rebuild)
     bar = None if quiet else _ProgressBar()
     try:
-        return service.build_index(
+        report = service.build_index(
             resources=resources, corpus_dir=corpus, rebuild=rebuild, progress=bar
         )
     finally:
         if bar is not None:
             bar.close()
+    phases.extend(report.phases)
+    return report.model_copy(update={"phases": phases.times()})
 
 
 def check(corpus: Path | None, *, repair: bool, quiet: bool) -> Verification:
@@ -149,10 +170,31 @@ def format_summary(report: IndexReport) -> str:
         f"  {'chunks':<10} {report.chunks_written} written, {report.chunks_total} in the index",
     ]
     lines.extend(f"Note: {note}" for note in report.notes)
+    if report.phases:
+        lines.append(TIMES_HEADING)
+        lines.extend(
+            f"  {phase.name:<44} {phase.seconds:8.2f} "
+            + ("       -" if phase.cpu_seconds is None else f"{phase.cpu_seconds:8.2f}")
+            for phase in report.phases
+        )
     if report.failures:
         lines.append(f"Failed files ({len(report.failures)}):")
         lines.extend(format_failures(report))
     return "\n".join(lines)
+
+
+def parse_times(summary: str) -> dict[str, tuple[float, float | None]]:
+    """The phases `format_summary` printed: name -> (wall s, CPU s or None)."""
+    if TIMES_HEADING not in summary:
+        return {}
+    times: dict[str, tuple[float, float | None]] = {}
+    for line in summary.split(TIMES_HEADING, 1)[1].splitlines()[1:]:
+        found = re.fullmatch(r"  (\S.*?)\s+(\d+\.\d+)\s+(\d+\.\d+|-)", line)
+        if found is None:
+            break
+        name, wall, cpu = found.groups()
+        times[name] = (float(wall), None if cpu == "-" else float(cpu))
+    return times
 
 
 def format_failures(report: IndexReport) -> list[str]:

@@ -36,6 +36,7 @@ from assistant.store import (
     VectorStore,
     new_generation,
 )
+from assistant.timing import Phases
 from assistant.types import Chunk, Document, FileFailure, IndexReport
 
 # The parsers, the chunker and the model are imported where a document is parsed: a run on an
@@ -49,6 +50,12 @@ ProgressCallback = Callable[[str, int, int], None]
 EMBEDDING_STAGE = "Embedding"
 # Chunks embedded and written per batch when no setting says otherwise.
 WRITE_BATCH = 512
+# The phases of a run's report (`IndexReport.phases`), in the order they start.
+HASHING = "hashing files"
+CHUNKING = "parsing and chunking (background thread)"
+WAITING = "waiting for chunks"
+ENCODING = "encoding chunks and sentences"
+WRITING = "store writes"
 
 
 @dataclass
@@ -103,16 +110,18 @@ def sync_corpus(
             left with chunks of two versions, and the next run completes the work.
     """
     started = time.perf_counter()
+    phases = Phases()
     require_corpus_dir(corpus_dir)
     if rebuild:
         store.start_rebuild()
     try:
-        store.tidy()
-        plan = _survey(corpus_dir, store.manifest(), force)
+        with phases.measure(HASHING):
+            store.tidy()
+            plan = _survey(corpus_dir, store.manifest(), force)
         prepared = _Ahead(_prepare(plan, embedder, chunking), ahead=PREPARED_AHEAD)
         try:
             written = _write(
-                prepared,
+                _waited(prepared, phases, prepared.cpu),
                 plan,
                 store,
                 embedder,
@@ -120,12 +129,17 @@ def sync_corpus(
                 max(1, write_batch),
                 sentence_vectors,
                 late_chunking,
+                phases,
+                prepared.cpu,
             )
         finally:
             prepared.close()
-        store.delete_documents(plan.removed)
-        if rebuild:
-            store.finish_rebuild()
+        # Its CPU was left out of the phases it overlapped (see `Phases.measure`).
+        phases.add(CHUNKING, prepared.busy, prepared.cpu())
+        with phases.measure(WRITING):
+            store.delete_documents(plan.removed)
+            if rebuild:
+                store.finish_rebuild()
     except BaseException:
         if rebuild:
             with contextlib.suppress(Exception):
@@ -142,6 +156,7 @@ def sync_corpus(
         seconds=time.perf_counter() - started,
         rebuilt=rebuild,
         notes=upgrade_notes(store),
+        phases=phases.times(),
     )
     log.info(
         "indexed: %d added, %d updated, %d removed, %d unchanged, %d failed",
@@ -306,19 +321,33 @@ class _Ahead(Iterator[tuple[Document, list[Chunk]]]):
         self._queue: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=max(1, ahead))
         self._stop = threading.Event()
         self._ended = False
+        self.busy = 0.0
+        """Wall seconds the thread spent making items (not waiting to hand them over)."""
+        self._cpu = 0.0
         self._thread = threading.Thread(
             target=self._run, args=(items,), name="index-prepare", daemon=True
         )
         self._thread.start()
 
     def _run(self, items: Iterator[tuple[Document, list[Chunk]]]) -> None:
+        cpu = time.thread_time()
         try:
-            for item in items:
+            while True:
+                started = time.perf_counter()
+                item = next(items, None)
+                self.busy += time.perf_counter() - started
+                self._cpu = time.thread_time() - cpu
+                if item is None:
+                    break
                 if not self._put("item", item):
                     return
             self._put("end", None)
         except BaseException as exc:  # handed to the consumer, which raises it
             self._put("error", exc)
+
+    def cpu(self) -> float:
+        """CPU seconds the thread has used so far (as of the last item it made)."""
+        return self._cpu
 
     def _put(self, kind: str, value: object) -> bool:
         while not self._stop.is_set():
@@ -345,20 +374,42 @@ class _Ahead(Iterator[tuple[Document, list[Chunk]]]):
         self._thread.join(timeout=5)
 
 
+# Chunks in the first group the encoder takes; each next group is twice the last, up to the
+# write batch. A first group of a whole batch (512 chunks, ~75 news articles) kept the encoder
+# idle for the ~3 s the background thread took to chunk them; the chunker is ~10 times faster
+# than the encoder, so doubling groups never wait after the first.
+FIRST_GROUP = 64
+
+
 def _groups(
-    items: Iterable[tuple[Document, list[Chunk]]], size: int
+    items: Iterable[tuple[Document, list[Chunk]]], size: int, first: int | None = None
 ) -> Iterator[list[tuple[Document, list[Chunk]]]]:
-    """Documents in groups of about `size` chunks (a bigger document is a group alone)."""
+    """Documents in groups of about `size` chunks (a bigger document is a group alone), the
+    first of about `first`, the next ones doubling up to `size`."""
     group: list[tuple[Document, list[Chunk]]] = []
     count = 0
+    limit = min(first or size, size)
     for item in items:
-        if group and count + len(item[1]) > size:
+        if group and count + len(item[1]) > limit:
             yield group
             group, count = [], 0
+            limit = min(limit * 2, size)
         group.append(item)
         count += len(item[1])
     if group:
         yield group
+
+
+def _waited(
+    items: Iterator[tuple[Document, list[Chunk]]], phases: Phases, background: Callable[[], float]
+) -> Iterator[tuple[Document, list[Chunk]]]:
+    """`items`, the time spent waiting for each recorded as a phase."""
+    while True:
+        with phases.measure(WAITING, background):
+            item = next(items, None)
+        if item is None:
+            return
+        yield item
 
 
 def _write(
@@ -370,43 +421,57 @@ def _write(
     write_batch: int,
     sentence_vectors: bool = True,
     late_chunking: bool = False,
+    phases: Phases | None = None,
+    background: Callable[[], float] | None = None,
 ) -> int:
     """Embed and store the prepared documents a group at a time; returns chunks written.
     Progress reports the chunks prepared so far as the total: it grows until every file is
     chunked, which happens well before the encoder catches up."""
+    phases = phases or Phases()
     done = standalone = 0
-    known = store.manifest() if plan.pending else {}
-    for group in _groups(items, write_batch):
+    with phases.measure(WRITING, background):
+        known = store.manifest() if plan.pending else {}
+    for group in _groups(items, write_batch, FIRST_GROUP):
         if progress and done == 0:
             progress(EMBEDDING_STAGE, 0, plan.chunks_prepared)
         generations = {doc.doc_id: new_generation() for doc, _ in group}
-        store.begin([known.get(d) or IndexedDocument(doc_id=d) for d in generations])
+        with phases.measure(WRITING, background):
+            store.begin([known.get(d) or IndexedDocument(doc_id=d) for d in generations])
         chunks = [chunk for _, doc_chunks in group for chunk in doc_chunks]
         # A document bigger than a batch is written in several; it becomes visible only at
         # the commit below, all at once. One encode call per batch lets the model sort the
         # texts by length, so little padding is computed.
         for at in range(0, len(chunks), write_batch):
             part = chunks[at : at + write_batch]
-            if sentence_vectors:
-                # Answering compares each sentence with the question: embedded here once, not
-                # on every question that retrieves the chunk (with late chunking, pooled from
-                # the chunk's own forward pass, which also gives the chunk's vector).
-                from assistant.sentences import embed_chunks  # with the model, not the fast path
-
-                pooled = embed_chunks(part, embedder, late=late_chunking)
-                vectors, packed = pooled.chunk_vectors, pooled.packed
-                standalone += pooled.standalone
-            else:
-                # cache=False: bulk vectors would only flush the ones answering reuses.
-                vectors = embedder.embed([c.embedding_text() for c in part], cache=False)
-                packed = None
-            store.write_chunks(part, vectors, generations, packed)
+            with phases.measure(ENCODING, background):
+                vectors, packed, outside = _encode(part, embedder, sentence_vectors, late_chunking)
+            standalone += outside
+            with phases.measure(WRITING, background):
+                store.write_chunks(part, vectors, generations, packed)
             done += len(part)
             if progress:
                 progress(EMBEDDING_STAGE, done, plan.chunks_prepared)
             log.info("stored %d of %d chunks prepared", done, plan.chunks_prepared)
-        store.commit([IndexedDocument.of(c, generations[doc.doc_id]) for doc, c in group])
+        with phases.measure(WRITING, background):
+            store.commit([IndexedDocument.of(c, generations[doc.doc_id]) for doc, c in group])
         log.info("committed %d document(s)", len(group))
     if standalone and late_chunking:
         log.info("%d sentence(s) past the model's window were encoded on their own", standalone)
     return done
+
+
+def _encode(
+    part: list[Chunk], embedder: Embedder, sentence_vectors: bool, late_chunking: bool
+) -> tuple[list[list[float]], list[str] | None, int]:
+    """The chunks' vectors, their packed sentence vectors (None without), and how many
+    sentences past the model's window were encoded on their own."""
+    if not sentence_vectors:
+        # cache=False: bulk vectors would only flush the ones answering reuses.
+        return embedder.embed([c.embedding_text() for c in part], cache=False), None, 0
+    # Answering compares each sentence with the question: embedded here once, not on every
+    # question that retrieves the chunk (with late chunking, pooled from the chunk's own
+    # forward pass, which also gives the chunk's vector).
+    from assistant.sentences import embed_chunks  # with the model, not the fast path
+
+    pooled = embed_chunks(part, embedder, late=late_chunking)
+    return pooled.chunk_vectors, pooled.packed, pooled.standalone

@@ -129,6 +129,7 @@ class OnnxEncoder:
         self._tokenizer = tokenizer
         self._max_length = max_length
         self._inputs = {i.name for i in self._session.get_inputs()}
+        self._pad_id = int(getattr(tokenizer, "pad_token_id", None) or 0)
 
     @classmethod
     def load(cls, model: SentenceTransformer, name_or_path: str, cache_dir: Path) -> OnnxEncoder:
@@ -140,8 +141,8 @@ class OnnxEncoder:
         return cls(path, model.tokenizer, int(model.max_seq_length or 256))
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        """Vectors for `texts`, in order. Texts are batched by length, as sentence-transformers
-        does, so that a batch pads to its own longest text rather than the longest of all."""
+        """Vectors for `texts`, in order. Texts are batched by token count, so that a batch
+        pads to its own longest text rather than the longest of all."""
         return self.encode_spans(texts, None, batch_size)[0]
 
     def encode_spans(
@@ -149,35 +150,69 @@ class OnnxEncoder:
     ) -> tuple[np.ndarray, list[list[np.ndarray | None]]]:
         """`encode`, and with `spans` (character ranges per text) the vector of each range
         pooled from the same token outputs (`assistant.pooling`); the texts' own vectors are
-        the same as `encode`'s (the same batches, the same pooling)."""
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        vectors: list[np.ndarray] = [np.empty(0, dtype=np.float32)] * len(texts)
+        the same as `encode`'s (the same batches, the same pooling).
+
+        The texts are tokenized once, ordered by token count and padded here a batch at a
+        time. sentence-transformers orders by characters instead, which left the words of the
+        corpus word table (`assistant.retrieval.word_vectors`: 3-11 tokens each) padded to 1.6
+        times their tokens in batches of 32. A text's vector does not depend on the batch it
+        is in or on the padding (checked bit for bit: `tests/test_embeddings.py`), so the
+        order changes no vector, only the work."""
+        vectors = np.empty((len(texts), 0), dtype=np.float32)
         pooled_spans: list[list[np.ndarray | None]] = [[] for _ in texts]
+        if not texts:
+            return vectors, pooled_spans
+        encoded = self._tokenizer(
+            texts,
+            truncation=True,
+            max_length=self._max_length,
+            return_offsets_mapping=spans is not None,
+            verbose=False,
+        )
+        ids: list[list[int]] = encoded["input_ids"]
+        types: list[list[int]] | None = encoded.get("token_type_ids")
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
         for at in range(0, len(order), batch_size):
             batch = order[at : at + batch_size]
-            encoded = self._tokenizer(
-                [texts[i] for i in batch],
-                padding=True,
-                truncation=True,
-                max_length=self._max_length,
-                return_tensors="np",
-                return_offsets_mapping=spans is not None,
-            )
-            feed = {k: np.asarray(encoded[k], dtype=np.int64) for k in _INPUTS if k in encoded}
-            if "token_type_ids" in self._inputs and "token_type_ids" not in feed:
-                feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
-            hidden = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
+            lengths = [len(ids[i]) for i in batch]
+            feed = self._padded(batch, lengths, ids, types)
+            inputs = {k: v for k, v in feed.items() if k in self._inputs}
+            hidden = self._session.run(None, inputs)[0]
             mask = feed["attention_mask"][..., None].astype(np.float32)
-            pooled = (hidden[0] * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+            pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
             pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-            for row, index in enumerate(batch):
-                vectors[index] = pooled[row].astype(np.float32)
-                if spans is not None:
+            if vectors.shape[1] == 0:
+                vectors = np.empty((len(texts), pooled.shape[1]), dtype=np.float32)
+            vectors[batch] = pooled
+            if spans is not None:
+                for row, index in enumerate(batch):
+                    n = lengths[row]
                     pooled_spans[index] = pool_spans(
-                        hidden[0][row],
-                        np.asarray(encoded["offset_mapping"][row]),
-                        feed["attention_mask"][row],
+                        hidden[row, :n],
+                        np.asarray(encoded["offset_mapping"][index]).reshape(-1, 2),
+                        np.ones(n, dtype=np.int64),
                         spans[index],
                     )
-        matrix = np.stack(vectors) if vectors else np.empty((0, 0), dtype=np.float32)
-        return matrix, pooled_spans
+        return vectors, pooled_spans
+
+    def _padded(
+        self,
+        batch: list[int],
+        lengths: list[int],
+        ids: list[list[int]],
+        types: list[list[int]] | None,
+    ) -> dict[str, np.ndarray]:
+        """The inputs for the texts `batch`, padded on the right to the longest (pad id, mask
+        0, type 0): after its last real token, so that a text's positions are the ones it has
+        alone."""
+        shape = (len(batch), max(lengths))
+        input_ids = np.full(shape, self._pad_id, dtype=np.int64)
+        attention = np.zeros(shape, dtype=np.int64)
+        token_types = np.zeros(shape, dtype=np.int64)
+        for row, index in enumerate(batch):
+            n = lengths[row]
+            input_ids[row, :n] = ids[index]
+            attention[row, :n] = 1
+            if types is not None:
+                token_types[row, :n] = types[index]
+        return {"input_ids": input_ids, "attention_mask": attention, "token_type_ids": token_types}

@@ -19,6 +19,7 @@ from assistant import indexing
 from assistant.config import Settings, load_settings
 from assistant.errors import InputError
 from assistant.locking import index_lock
+from assistant.timing import Phases
 from assistant.types import (
     Answer,
     AnswerEvent,
@@ -235,18 +236,27 @@ def build_index(
             sentence_vectors=settings.index.sentence_vectors,
             late_chunking=settings.index.late_chunking,
         )
-    _save_lexical(resources)
+    phases = Phases()
+    phases.extend(report.phases)
+    _save_lexical(resources, phases)
     log.info("indexed in %.1f s", time.perf_counter() - started)
-    return report
+    return report.model_copy(update={"phases": phases.times()})
 
 
-def _save_lexical(resources: Resources) -> None:
+BM25_PHASE = "BM25 index build and save"
+WORDS_PHASE = "word-vector table"
+
+
+def _save_lexical(resources: Resources, phases: Phases | None = None) -> None:
     """After a write: build the BM25 index of the new revision and save it beside the store,
     so serving processes load it instead of each stemming every chunk again; likewise the
     corpus word vectors (only new words are embedded)."""
-    resources.retriever.refresh()
-    resources.retriever.lexical_index()
-    resources.retriever.word_table(wait=True)
+    phases = phases or Phases()
+    with phases.measure(BM25_PHASE):
+        resources.retriever.refresh()
+        resources.retriever.lexical_index()
+    with phases.measure(WORDS_PHASE):
+        resources.retriever.word_table(wait=True)
 
 
 def index_unchanged(settings: Settings, corpus_dir: Path | None = None) -> IndexReport | None:

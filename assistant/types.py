@@ -270,6 +270,15 @@ class SavedUpload(_Frozen):
         return self.doc_id.rsplit("/", 1)[-1] != self.given_name
 
 
+class PhaseTime(_Frozen):
+    """Where part of a run's time went: wall seconds, and the CPU seconds of every thread of
+    the process in that phase (None where they cannot be told apart from another phase's)."""
+
+    name: str
+    seconds: float
+    cpu_seconds: float | None = None
+
+
 class IndexReport(_Frozen):
     """What one indexing run did."""
 
@@ -283,6 +292,9 @@ class IndexReport(_Frozen):
     seconds: float = 0.0
     rebuilt: bool = False
     notes: tuple[str, ...] = Field(default=(), description="Advice, e.g. how to upgrade.")
+    phases: tuple[PhaseTime, ...] = Field(
+        default=(), description="Where the run's time went, in the order the phases ran."
+    )
 
     @property
     def ok(self) -> bool:

@@ -33,6 +33,75 @@ def test_batches_sorted_by_length_keep_the_input_order(embedder):
         assert np.dot(single, batched) > 0.9999, "a text's vector must not depend on its batch"
 
 
+# Texts of very different token counts: single words (the corpus word table embeds these),
+# sentences, a chunk, and one longer than the model's window (truncated).
+MIXED = [
+    "laboratory",
+    "a",
+    "xylophonists",
+    "Guangzhou",
+    *TEXTS,
+    "memorandum",
+    " ".join(["The centre signed a memorandum with partner hospitals."] * 60),
+    "vaccine trials",
+]
+
+
+def test_a_vector_is_bit_identical_alone_and_in_any_batch(embedder):
+    """The encoder batches a call's texts by token count and pads each batch itself: the
+    corpus word table relies on a word's vector being exactly the one it gets alone."""
+    alone = np.stack([embedder.embed_array([t])[0] for t in MIXED])
+    for batch_size in (1, 2, 3, 32):
+        together = embedder._onnx.encode(list(MIXED), batch_size)
+        assert np.array_equal(together, alone), (
+            f"batches of {batch_size} changed some vector (max difference "
+            f"{np.abs(together - alone).max()}): a vector must not depend on its batch"
+        )
+    reversed_ = embedder._onnx.encode(MIXED[::-1], 4)[::-1]
+    assert np.array_equal(reversed_, alone), "the order of the texts changed some vector"
+    listed = np.asarray(embedder.embed(MIXED, cache=False), dtype=np.float32)
+    assert np.array_equal(embedder.embed_array(MIXED), listed), (
+        "embed_array gives exactly embed's vectors, as one float32 matrix"
+    )
+    assert embedder.embed_array([]).shape == (0, embedder.dimension), "no texts, no rows"
+
+
+class _RecordingSession:
+    """The real ONNX Runtime session, recording the shape of each batch it is given."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+        self.shapes: list[tuple[int, int]] = []
+
+    def __getattr__(self, name):
+        return getattr(self.session, name)
+
+    def run(self, outputs, feed):
+        self.shapes.append(feed["input_ids"].shape)
+        return self.session.run(outputs, feed)
+
+
+def test_batches_are_made_of_texts_of_similar_token_counts(embedder, monkeypatch):
+    """Ordered by tokens, not characters: a long word of many word pieces and a short phrase
+    of few are batched with texts of their own token count, so little padding is computed."""
+    encoder = embedder._onnx
+    texts = ["xylophonists", "kyrgyzstan", "a b c d e f g", "it is so", "ok", "the cat", "mrna"]
+    counts = sorted(embedder.count_tokens_many(texts))
+    recorder = _RecordingSession(encoder._session)
+    monkeypatch.setattr(encoder, "_session", recorder)
+    encoder.encode(texts, 2)
+    padded = sum(rows * width for rows, width in recorder.shapes)
+    # Each text also gets [CLS] and [SEP]; batches of 2 in token order pad only to the longer
+    # text of each pair.
+    fewest = sum(
+        len(counts[at : at + 2]) * (max(counts[at : at + 2]) + 2) for at in range(0, len(counts), 2)
+    )
+    assert padded == fewest, (
+        f"batches {recorder.shapes} compute {padded} token positions; ordered by token count "
+        f"they need {fewest} (token counts {counts})"
+    )
+
+
 def test_export_is_cached_and_reused(embedder):
     settings = EmbeddingSettings()
     model_dir = str(packaged_model_path())

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from assistant import index_cli as index
+from assistant import indexing, service
 from assistant.embeddings import packaged_model_path
 from assistant.store import open_store
+from assistant.types import IndexReport, PhaseTime
 from tests.conftest import CORPUS, ROOT, make_settings
 
 CENTRE = "centre/cpmr-mission-and-mandate.txt"
@@ -60,6 +62,39 @@ def test_index_then_nothing_to_do(env, embedder, capsys):
         f"second run: {out}"
     )
     assert "0 written" in out, "nothing is embedded again"
+    assert set(index.parse_times(out)) == {index.STARTUP, index.UNCHANGED_CHECK}, (
+        f"an unchanged run spends its time starting and hashing, nothing else: {out}"
+    )
+
+
+def test_the_summary_says_where_the_time_went(env, embedder):
+    status, out = run()
+    assert status == 0, out
+    times = index.parse_times(out)
+    sync = [indexing.HASHING, indexing.WAITING, indexing.ENCODING, indexing.WRITING]
+    expected = {index.STARTUP, index.UNCHANGED_CHECK, index.MODEL_LOAD, indexing.CHUNKING}
+    expected |= {*sync, service.BM25_PHASE, service.WORDS_PHASE}
+    assert set(times) == expected, f"every phase of a first run is listed once: {out}"
+    assert times[indexing.ENCODING][0] > 0 and (times[indexing.ENCODING][1] or 0) > 0, out
+    assert all(wall >= 0 and (cpu is None or cpu >= 0) for wall, cpu in times.values()), out
+    took = float(re.search(r"in (\d+\.\d) s\.", out).group(1))
+    # The main thread's phases of the sync run one after another: together no longer than it.
+    assert sum(times[name][0] for name in sync) <= took + 0.1, (
+        f"the sync's phases overlap or are counted twice (run took {took} s): {out}"
+    )
+
+
+def test_phase_times_round_trip_through_the_summary():
+    phases = (
+        PhaseTime(name="start-up (interpreter, imports, settings)", seconds=1.25, cpu_seconds=1.2),
+        PhaseTime(name="waiting for chunks", seconds=0.5, cpu_seconds=None),
+        PhaseTime(name="encoding chunks and sentences", seconds=61.0, cpu_seconds=120.4),
+    )
+    summary = index.format_summary(IndexReport(chunks_written=3, phases=phases))
+    assert index.parse_times(summary) == {p.name: (p.seconds, p.cpu_seconds) for p in phases}, (
+        f"the bench reads back what the summary printed: {summary}"
+    )
+    assert index.parse_times(index.format_summary(IndexReport())) == {}, "no phases, no times"
 
 
 def test_failures_give_status_1_and_are_listed_by_path(env, embedder):

@@ -452,3 +452,15 @@ def test_a_store_failure_stops_the_background_thread(tmp_path, embedder, monkeyp
     assert not any(t.name == "index-prepare" for t in threading.enumerate()), (
         "the background thread ends when the writer fails"
     )
+
+
+def test_the_first_groups_are_small_so_the_encoder_starts_early():
+    """The encoder takes a small first group (it would otherwise wait for a whole write batch
+    to be chunked), then groups doubling up to the write batch; a document is never split."""
+    from assistant.indexing import _groups
+
+    docs = [(f"doc{i}", [object()] * 10) for i in range(40)]
+    sizes = [sum(len(chunks) for _, chunks in group) for group in _groups(docs, 100, 20)]
+    assert sizes == [20, 40, 80, 100, 100, 60], f"group sizes in chunks: {sizes}"
+    whole = [sum(len(c) for _, c in g) for g in _groups([("big", [object()] * 300)], 100, 20)]
+    assert whole == [300], "a document bigger than a batch is a group alone"

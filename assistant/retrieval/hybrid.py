@@ -165,7 +165,7 @@ class HybridRetriever:
         return f"{self.embedder.model_id}/{self.embedder.backend}"
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.embedder.embed(list(texts), cache=False), dtype=np.float32)
+        return self.embedder.embed_array(texts)
 
     def opening_chunk(self, doc_id: str) -> Chunk | None:
         """The first chunk of a document (its headline and lead), from the store's contents."""
