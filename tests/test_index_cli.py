@@ -145,7 +145,7 @@ def test_quiet_prints_nothing_on_success(env, embedder, capsys):
 def test_the_script_runs_as_a_program(env, tmp_path):
     (env / "news" / "broken.pdf").write_bytes(b"%PDF-1.4 not a real PDF")
     result = subprocess.run(
-        [sys.executable, str(ROOT / "index.py"), "--corpus", str(env)],
+        [sys.executable, "-X", "importtime", str(ROOT / "index.py"), "--corpus", str(env)],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -155,6 +155,11 @@ def test_the_script_runs_as_a_program(env, tmp_path):
     assert result.returncode == 1, f"status 1 for a corpus with a bad file: {result.stderr}"
     assert "news/broken.pdf: corrupt PDF" in result.stdout, result.stdout
     assert "Traceback" not in result.stderr, result.stderr
+    imported = set(re.findall(r"\|\s+([\w.]+)$", result.stderr, re.MULTILINE))
+    assert "assistant.embeddings" in imported, "-X importtime lists what the run imported"
+    assert not imported & {"assistant.llm", "assistant.answering.claims"}, (
+        "indexing needs no chat backend and no claim parser: their imports are start-up cost"
+    )
 
 
 def test_an_unchanged_corpus_is_settled_without_loading_the_model(env, embedder, monkeypatch):
