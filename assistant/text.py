@@ -19,6 +19,8 @@ import pysbd
 import Stemmer
 from anyascii import anyascii
 
+from assistant.segmenter import english_segmenter
+
 # pysbd backtracks badly on very long unpunctuated runs; cut those first.
 _MAX_SEGMENT_CHARS = 3000
 _WORD_RE = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
@@ -36,7 +38,7 @@ class Span:
 
 @lru_cache(maxsize=1)
 def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+    return english_segmenter()
 
 
 # pysbd only ever cuts at these characters (sentence punctuation, list markers such as "a)",
