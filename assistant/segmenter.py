@@ -10,8 +10,9 @@ substitution changes, and its look-ahead only loses matches when a "." becomes "
 call per distinct occurrence text gives the same line. Where that reasoning does not hold
 (an abbreviation with a "." in it, read as a regex wildcard; a line with "{", where pysbd's
 next-character lookup can match and make the edit depend on the position) pysbd's own loop
-runs. `tests/test_segmenter.py` checks the sentences against stock pysbd on real and
-generated text; pysbd is pinned in pyproject.toml because this leans on its internals.
+runs. A scan that cannot match at a word start is skipped. `tests/test_segmenter.py` checks
+the sentences against stock pysbd on real and generated text; pysbd is pinned in
+pyproject.toml because this leans on its internals.
 """
 
 from __future__ import annotations
@@ -22,18 +23,36 @@ from typing import Any
 import pysbd
 from pysbd.lang.english import English
 
+# The only characters that match an ASCII letter under re.IGNORECASE without being one (ſ, K,
+# İ, ı), found by testing every code point; İ and K also lower() to ASCII.
+_CASE_FOLDS_TO_ASCII = re.compile("[\u017f\u212a\u0130\u0131]")
+
+
+def _word_starts(text: str, lowered: str) -> str | None:
+    r"""The lower-cased text behind a space, white space made spaces: " abbr" occurs in it
+    exactly where pysbd's `(?:^|\s)abbr` matches under IGNORECASE. None when a character
+    folds to ASCII only case-insensitively, where the two could disagree."""
+    if len(lowered) != len(text) or _CASE_FOLDS_TO_ASCII.search(text):
+        return None
+    return " " + re.sub(r"\s", " ", lowered)
+
 
 class _AbbreviationReplacer(English.AbbreviationReplacer):  # type: ignore[misc]
     def search_for_abbreviations_in_string(self, text: str) -> str:
         if "{" in text:
             return str(super().search_for_abbreviations_in_string(text))
         lowered = text.lower()
+        starts = _word_starts(text, lowered)
         for abbr in self.lang.Abbreviation.ABBREVIATIONS:
             stripped = abbr.strip()
             if stripped not in lowered:
                 continue
             if not stripped.isalpha():
                 text = self._search_one(text, stripped)
+                continue
+            # pysbd's own test is a substring anywhere ("is" in "this"); most of its scans
+            # then find nothing at a word start, and this check is one `in` instead of a scan.
+            if starts is not None and " " + stripped not in starts:
                 continue
             found = re.findall(rf"(?:^|\s|\r|\n){stripped}", text, flags=re.IGNORECASE)
             done: set[str] = set()

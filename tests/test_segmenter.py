@@ -50,7 +50,7 @@ def _hostile_lines(count: int, seed: int) -> list[str]:
     match ASCII ones only case-insensitively."""
     rng = random.Random(seed)
     followers = ["The", "the", "5", "(see", ":12", "-", ",", "?", ".", "I'm", "I ", "X"]
-    odd = ["{dr} ", "{is} Ok", "ſt. ", "\u212ao. ", "ıs. ", "\r", "  ", "Ph.D. ", "U.S. "]
+    odd = ["{dr} ", "{is} Ok", "ſt. ", "\u212ao. ", "ıs. ", "İs. ", "\r", "  ", "Ph.D. ", "U.S. "]
     lines = []
     for _ in range(count):
         parts = []
