@@ -18,7 +18,6 @@ pyproject.toml because this leans on its internals.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pysbd
 from pysbd.lang.english import English
@@ -79,7 +78,7 @@ class _English(English):  # type: ignore[misc]
     AbbreviationReplacer = _AbbreviationReplacer
 
 
-def english_segmenter() -> Any:
+def english_segmenter() -> pysbd.Segmenter:
     """A `pysbd.Segmenter` for English (offsets on, no cleaning) with the faster pass."""
     segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
     segmenter.language_module = _English
