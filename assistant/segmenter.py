@@ -38,15 +38,15 @@ def _word_starts(text: str, lowered: str) -> str | None:
 
 class _AbbreviationReplacer(English.AbbreviationReplacer):  # type: ignore[misc]
     def search_for_abbreviations_in_string(self, text: str) -> str:
-        if "{" in text:
-            return str(super().search_for_abbreviations_in_string(text))
+        # With "{" in the line pysbd's next-character lookup can match: its own loop, exactly.
+        exact = "{" in text
         lowered = text.lower()
         starts = _word_starts(text, lowered)
         for abbr in self.lang.Abbreviation.ABBREVIATIONS:
             stripped = abbr.strip()
             if stripped not in lowered:
                 continue
-            if not stripped.isalpha():
+            if exact or not stripped.isalpha():
                 text = self._search_one(text, stripped)
                 continue
             # pysbd's own test is a substring anywhere ("is" in "this"); most of its scans

@@ -302,6 +302,7 @@ def _raw_seconds(raw: dict[str, Any]) -> float:
 
 
 def _raw_cpu(raw: dict[str, Any]) -> float:
+    """CPU seconds of the whole raw encode: chunks, sentences and table words."""
     return float(raw["cpu_s"] + raw.get("sentence_cpu_s", 0.0) + raw.get("word_cpu_s", 0.0))
 
 
@@ -311,7 +312,7 @@ def shares(index_rate: float, index_cpu: float, raw: dict[str, Any]) -> dict[str
     alone; and the encoder's CPU as a share of index.py's by the same three definitions."""
     chunk_cpu = raw["cpu_s"]
     sentence_cpu = chunk_cpu + raw.get("sentence_cpu_s", 0.0)
-    every_cpu = sentence_cpu + raw.get("word_cpu_s", 0.0)
+    every_cpu = _raw_cpu(raw)
     with_sentences = raw.get("chunks_per_s_with_sentences", raw["chunks_per_s"])
     every = raw.get("chunks_per_s_with_everything", with_sentences)
     cpu = max(index_cpu, 1e-9)
@@ -412,7 +413,7 @@ def main() -> int:
             "index_py_cpu_s": round(r[1], 1),
             "raw_s": round(_raw_seconds(r[3]), 1),
             "raw_cpu_s": round(_raw_cpu(r[3]), 1),
-            "share_of_raw": round(_raw_seconds(r[3]) / r[0], 3),
+            "share_of_raw": shares(chunks / r[0], r[1], r[3])["index_share_of_raw"],
         }
         for number, r in enumerate(rounds, 1)
     }
