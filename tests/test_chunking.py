@@ -4,18 +4,20 @@ name their PDF page, and break at paragraphs and headings where they can."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import random
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from assistant import loaders
 from assistant.chunking import chunk_document
 from assistant.config import ChunkingSettings
-from assistant.embeddings import Embedder
+from assistant.embeddings import Embedder, packaged_model_path
 from assistant.text import split_sentences
 from assistant.types import Chunk, Document, PageSpan
 from tests.conftest import CORPUS, NEWS_FIXTURES
@@ -32,9 +34,17 @@ VOCABULARY = tuple(
 )
 
 
+@functools.cache
+def _model_tokenizer() -> Any:
+    """The model's tokenizer as transformers loads it (not the product's own reading of it)."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(packaged_model_path())
+
+
 def model_input_tokens(embedder: Embedder, text: str) -> int:
     """Tokens the model is fed for `text`, special tokens included, without truncation."""
-    tokenizer = embedder._model.tokenizer
+    tokenizer = _model_tokenizer()
     return len(tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
 
