@@ -5,14 +5,19 @@
 The chunks are the project chunker's chunks of generated news (`bench/corpus.py`, seed 0);
 each backend embeds all of them, in turns (torch, onnx, int8, torch, ...) so that a change in
 the shared machine's load hits every backend alike, and the best round counts. Also measured:
-one short question at a time (the question path's cost), and how close each backend's vectors
-are to torch's (cosine). int8 is made with onnxruntime's dynamic quantisation of the exported
+one short question at a time (the question path's cost), how close each backend's vectors
+are to torch's (cosine), and what loading each costs a fresh process (wall time, peak memory,
+whether torch was imported: the ONNX backend over an exported model needs neither torch nor
+transformers). int8 is made with onnxruntime's dynamic quantisation of the exported
 graph; it is measured, not offered, unless its vectors stay close to torch's.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import summary_ms, write_result
+from common import ROOT, summary_ms, write_result
 
 QUESTIONS = [
     "What does the centre do?",
@@ -58,6 +63,42 @@ def _chunks(documents: int) -> list[str]:
     return texts
 
 
+_LOAD = """
+import json, sys, time
+started = time.perf_counter()
+from assistant.config import EmbeddingSettings
+from assistant.embeddings import Embedder
+embedder = Embedder.from_settings(EmbeddingSettings(backend=sys.argv[1]))
+embedder.embed(["warm-up question"], cache=False)
+print(json.dumps({
+    "seconds": round(time.perf_counter() - started, 2),
+    # VmHWM: this process's own peak (ru_maxrss would carry the parent's over fork and exec).
+    "peak_rss_mb": round(int(next(line.split()[1] for line in open("/proc/self/status")
+                                  if line.startswith("VmHWM:"))) / 1024),
+    "torch_imported": "torch" in sys.modules,
+}))
+"""
+
+
+def load_in_fresh_process(backend: str, rounds: int = 3) -> dict[str, Any]:
+    """Import, load and one embedding in a new interpreter: what a replica or `index.py` pays
+    before its first vector (the fastest of `rounds`; the ONNX export is already cached)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1")
+    runs = []
+    for _ in range(rounds):
+        done = subprocess.run(
+            [sys.executable, "-c", _LOAD, backend],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    best: dict[str, Any] = min(runs, key=lambda r: r["seconds"])
+    return best | {"seconds_rounds": [r["seconds"] for r in runs]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=60, help="generated news documents")
@@ -69,6 +110,7 @@ def main() -> int:
     from assistant.config import EmbeddingSettings
     from assistant.embeddings import Embedder, packaged_model_path
     from assistant.onnx_encoder import OnnxEncoder, cache_path
+    from assistant.word_pieces import WordPieces
 
     texts = _chunks(args.documents)
     torch_embedder = Embedder.from_settings(EmbeddingSettings(backend="torch"))
@@ -83,7 +125,7 @@ def main() -> int:
         model,
         torch_embedder.model_id,
         torch_embedder.batch_size,
-        onnx=OnnxEncoder(int8_path, model.tokenizer, torch_embedder.max_tokens),
+        onnx=OnnxEncoder(int8_path, WordPieces.of(model.tokenizer, torch_embedder.max_tokens)),
     )
     backends = {"torch": torch_embedder, "onnx": onnx_embedder, "onnx_int8": int8_embedder}
 
@@ -113,6 +155,9 @@ def main() -> int:
             "cosine_to_torch_mean": round(float(cosine.mean()), 6),
             "query": summary_ms(query_ms[name]),
         }
+    figures["load_in_fresh_process"] = {
+        name: load_in_fresh_process(name) for name in ("onnx", "torch")
+    }
     md = write_result("embedding-speed", figures)
     print(md.read_text(encoding="utf-8"))
     return 0
