@@ -47,7 +47,8 @@ class EmbeddingSettings(BaseSettings):
     backend: Literal["onnx", "torch"] = Field(
         "onnx",
         description="'onnx' (ONNX Runtime, exported once from the bundled weights: the same "
-        "vectors, faster on a CPU) or 'torch' (sentence-transformers as is).",
+        "vectors, faster on a CPU; once exported it loads without torch) or 'torch' "
+        "(sentence-transformers as is).",
     )
     onnx_dir: Path = Field(
         Path(".data/onnx"), description="Folder caching the embedding model exported to ONNX."
