@@ -67,7 +67,7 @@ class _AbbreviationReplacer(English.AbbreviationReplacer):  # type: ignore[misc]
                 text = self._search_one(text, stripped)
                 continue
             # pysbd's own test is a substring anywhere ("is" in "this"); most of its scans
-            # then find nothing at a word start, and this check is one `in` instead of a scan.
+            # then find nothing at a word start, which one `find` here tells at once.
             if starts is not None:
                 occurrences = _occurrences(text, starts, stripped)
             else:
