@@ -80,15 +80,18 @@ class Embedder(Embeddings):
         cache_size: int = _CACHE_SIZE,
         onnx: OnnxEncoder | None = None,
         *,
-        shape: tuple[int, int] | None = None,
+        dimension: int | None = None,
         tokens: WordPieces | None = None,
     ) -> None:
-        """`model` may be None only with `onnx`, `shape` (dimension, window) and `tokens`."""
+        """`model` may be None only with `onnx`, `dimension` and `tokens` (which holds the
+        model's window)."""
         if model is not None:
-            shape = shape or (self._dimension_of(model), int(model.max_seq_length or 256))
-            tokens = tokens or WordPieces.of(model.tokenizer, shape[1])
-        if (onnx is None and model is None) or shape is None or tokens is None:
-            raise ValueError("without the model, the encoder, its shape and tokenizer are needed")
+            dimension = dimension or self._dimension_of(model)
+            tokens = tokens or WordPieces.of(model.tokenizer, int(model.max_seq_length or 256))
+        if (onnx is None and model is None) or dimension is None or tokens is None:
+            raise ValueError(
+                "without the model, the encoder, its dimension and tokenizer are needed"
+            )
         self._model = model
         # When set, vectors come from ONNX Runtime; the torch model (when loaded) only serves
         # the torch backend.
@@ -96,7 +99,7 @@ class Embedder(Embeddings):
         self.backend = "onnx" if onnx else "torch"
         self.model_id = model_id
         self.batch_size = batch_size
-        self._dimension, self._max_tokens = shape
+        self._dimension = dimension
         self._tokens = tokens
         # SentenceTransformer.encode is not documented as thread-safe; Streamlit serves
         # sessions from several threads with one shared embedder.
@@ -124,7 +127,7 @@ class Embedder(Embeddings):
                     model_id,
                     settings.batch_size,
                     onnx=onnx,
-                    shape=(folder.dimension, folder.max_length),
+                    dimension=folder.dimension,
                     tokens=onnx.tokens,
                 )
         model = _load_model(name_or_path, settings.device)
@@ -155,7 +158,7 @@ class Embedder(Embeddings):
     @property
     def max_tokens(self) -> int:
         """Tokens the model reads before it silently truncates."""
-        return self._max_tokens
+        return self._tokens.max_length
 
     def count_tokens(self, text: str) -> int:
         """Word-piece tokens of `text`, without the special tokens the model adds."""
