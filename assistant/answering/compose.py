@@ -19,6 +19,7 @@ from assistant.answering.features import (
     MONEY_RE,
     acronym_expansion,
 )
+from assistant.answering.indirect import indirect_question
 from assistant.answering.questions import Asks, Reading
 from assistant.answering.wording import examples, say
 from assistant.sentences import chunk_sentences
@@ -297,20 +298,26 @@ def missing_words(reading: Reading, evidence: Sequence[Evidence]) -> str:
     return " ".join(picked)
 
 
+def _not_given(reading: Reading, nearest: Sequence[Evidence]) -> str:
+    """What the sources lack, in the assistant's words: a plain English wh-question embedded
+    whole ("My sources don't say who the director of X is"); any other question by its own
+    words that the nearest evidence lacks."""
+    clause = indirect_question(reading.question) if reading.language == "en" else None
+    if clause is not None:
+        return say("not_said", "en", clause=clause)
+    missing = missing_words(reading, nearest[:3])
+    if missing:
+        return say("missing", reading.language, missing=f"“{missing}”")
+    return say("refusal", reading.language)
+
+
 def refusal(
     reading: Reading, nearest: Sequence[Evidence], *, off_topic: bool = False
 ) -> list[Part]:
-    """Say what the sources lack (in the question's words) and the nearest thing they do
-    cover, cited, so that the reader can judge; never present it as the answer. When nothing
-    retrieved is about the question at all (`off_topic`), nothing is near: say what the
-    assistant covers instead."""
-    missing = missing_words(reading, nearest[:3])
-    first = (
-        say("missing", reading.language, missing=f"“{missing}”")
-        if missing
-        else say("refusal", reading.language)
-    )
-    parts = [Part(first, (), "refusal")]
+    """Say what the sources lack and the nearest thing they do cover, cited, so that the
+    reader can judge; never present it as the answer. When nothing retrieved is about the
+    question at all (`off_topic`), nothing is near: say what the assistant covers instead."""
+    parts = [Part(_not_given(reading, nearest), (), "refusal")]
     if off_topic or not nearest:
         return [*parts, Part(say("scope", reading.language), (), "refusal")]
     if nearest:

@@ -19,6 +19,9 @@ WORDS: dict[str, dict[str, str]] = {
         "ru": "В моих источниках нет сведений о следующем: {missing}.",
         "ky": "Менин булактарымда бул тууралуу маалымат жок: {missing}.",
     },
+    # English only: a wh-question embedded as a clause (`indirect`); other languages and
+    # other questions name the question's words the sources lack ("missing").
+    "not_said": {"en": "My sources don't say {clause}."},
     "nearest": {
         "en": "The nearest thing they cover is {topic}.",
         "ru": "Ближе всего к вопросу в них: {topic}.",

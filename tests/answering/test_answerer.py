@@ -51,7 +51,10 @@ def test_small_talk_gets_the_scope_reply_not_a_refusal(resources):
 def test_refusal_names_what_is_missing_and_the_nearest_covered_thing(resources):
     answer = service.ask("What is the fax number of the centre's accountant?", resources=resources)
     assert answer.refused, answer.text
-    assert "fax" in answer.sentences[0].text, answer.text
+    # The question itself, embedded as a clause, names what the sources lack.
+    assert answer.sentences[0].text == (
+        "My sources don't say what the fax number of the centre's accountant is."
+    ), answer.text
     assert answer.citations and "[1]" in answer.text, answer.text
 
 
