@@ -236,6 +236,36 @@ class LLMSettings(BaseSettings):
     )
 
 
+class JudgeSettings(BaseSettings):
+    """A capable chat model asked, before an answer is given, whether the chosen evidence
+    answers the question at all (`assistant/answering/judge.py`). Off unless a server is set:
+    the bundled 135M model cannot judge (README, *Answer judge*)."""
+
+    model_config = _section("ASSISTANT_JUDGE_")
+
+    base_url: str = Field(
+        "",
+        description="OpenAI-compatible server URL of the judge model; empty = no judge.",
+    )
+    model: str = Field("default", description="Model name sent to the judge's server.")
+    api_key: SecretStr = Field(
+        SecretStr(""), description="Key for the judge's server; never logged."
+    )
+    timeout: float = Field(
+        20.0, gt=0, le=600, description="Seconds to wait for a verdict; then the answer stands."
+    )
+    connect_timeout: float = Field(
+        2.0, gt=0, le=120, description="Seconds to wait for a connection to the judge's server."
+    )
+    threshold: float = Field(
+        0.0,
+        ge=-30,
+        le=30,
+        description="Answers whose verdict (log-odds of yes over no) is below this are declined; "
+        "0 = the model's own yes or no.",
+    )
+
+
 class LimitSettings(BaseSettings):
     model_config = _section("ASSISTANT_")
 
@@ -346,6 +376,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    judge: JudgeSettings = Field(default_factory=JudgeSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     staff: StaffSettings = Field(default_factory=StaffSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
@@ -382,6 +413,7 @@ SECTIONS: tuple[type[BaseSettings], ...] = (
     RetrievalSettings,
     AnswerSettings,
     LLMSettings,
+    JudgeSettings,
     LimitSettings,
     StaffSettings,
     ApiSettings,

@@ -63,8 +63,15 @@ class Resources:
     def answerer(self) -> Answerer:
         if self._answerer is None:
             from assistant.answering import Answerer
+            from assistant.answering.judge import load_judge
 
-            self._answerer = Answerer(self.settings, self.retriever, self.embedder, self.backend)
+            self._answerer = Answerer(
+                self.settings,
+                self.retriever,
+                self.embedder,
+                self.backend,
+                judge=load_judge(self.settings.judge),
+            )
         return self._answerer
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -108,3 +109,31 @@ def start_chroma_server(path: Path) -> tuple[subprocess.Popen[bytes], int]:
             stop(process)
             raise RuntimeError(f"chroma server did not start: {(path / 'server.log').read_text()}")
         time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def llama_server(model_path: Path) -> Iterator[str]:
+    """`python -m llama_cpp.server` on loopback serving a GGUF file: a real OpenAI-compatible
+    endpoint. Yields its /v1 URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path),
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the llama.cpp server did not start within 60 s")
+            time.sleep(0.5)
+        yield url
+    finally:
+        stop(process)

@@ -1,12 +1,8 @@
 """Chat backends: the local GGUF model in-process, and the OpenAI-compatible client against a
 real OpenAI-compatible server (llama.cpp's, serving the same bundled SmolLM2 model)."""
 
-import subprocess
-import sys
-import time
 from dataclasses import replace
 
-import httpx
 import pytest
 from langchain_core.messages import HumanMessage
 
@@ -14,43 +10,14 @@ from assistant import service
 from assistant.config import LLMSettings
 from assistant.errors import ModelError
 from assistant.llm import load_chat_backend, packaged_gguf_path
-from tests.servers import free_port, stop
+from tests.servers import free_port, llama_server
 
 
 @pytest.fixture(scope="module")
 def openai_server():
     """`python -m llama_cpp.server` on loopback: a real OpenAI-compatible endpoint."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(packaged_gguf_path()),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "2048",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the llama.cpp server did not start within 60 s")
+    with llama_server(packaged_gguf_path()) as url:
         yield url
-    finally:
-        stop(proc)
 
 
 @pytest.mark.slow

@@ -1,8 +1,9 @@
 """From a question to a verified, cited answer, streamed sentence by sentence.
 
 retrieve -> gather and score evidence sentences -> decide whether the sources answer at all
--> number the chosen passages -> let the model write (or quote, with no model) -> verify each
-sentence against the passages it cites before it is shown -> renumber citations.
+(and, when a judge model is configured, ask it too) -> number the chosen passages -> let the
+model write (or quote, with no model) -> verify each sentence against the passages it cites
+before it is shown -> renumber citations.
 
 The model is never trusted with facts or citation ids: a sentence that fails verification is
 dropped, a marker naming no passage is removed, and when nothing verified remains the answer
@@ -33,6 +34,7 @@ from assistant.answering.evidence import (
     rerank,
 )
 from assistant.answering.features import WordVectors
+from assistant.answering.judge import Judge
 from assistant.answering.questions import (
     Reading,
     asks_for_latest,
@@ -171,11 +173,13 @@ class Answerer:
         embedder: Embedder,
         backend: ChatBackend | None,
         scorer: Scorer | None = None,
+        judge: Judge | None = None,
     ) -> None:
         self.settings = settings
         self.retriever = retriever
         self.embedder = embedder
         self.backend = backend
+        self.judge = judge
         late = settings.index.late_chunking
         self.scorer = scorer or load_scorer(weights_path(late=late))
         self.vectors = VectorCache.of(embedder, late=late)
@@ -204,6 +208,14 @@ class Answerer:
             )
             yield from self._said(base, parts, started, refused=True, retrieve_ms=retrieve_ms)
             return
+        # Only what the fitted model decided is judged; the latest news (no parts, no model
+        # values) is answered by date, whatever the question's words.
+        if self.judge is not None and selection.part_values:
+            yield StatusEvent(stage="judging")
+            if self.judge.declines(query, [e.text for e in selection.chosen]):
+                parts = compose.refusal(reading, selection.evidence)
+                yield from self._said(base, parts, started, refused=True, retrieve_ms=retrieve_ms)
+                return
 
         chosen = selection.chosen
         if not self.backend:

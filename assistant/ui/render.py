@@ -34,6 +34,7 @@ _STAGES: tuple[tuple[str, str], ...] = (
     ("retriev", "Searching the documents…"),
     ("search", "Searching the documents…"),
     ("generat", "Writing the answer…"),
+    ("judg", "Checking that the sources answer the question…"),
     ("quot", "Picking the passages that answer it…"),
     ("writ", "Writing the answer…"),
     ("verif", "Checking the answer against the sources…"),

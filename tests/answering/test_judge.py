@@ -1,0 +1,127 @@
+"""The answer judge: a chat model asked whether the chosen evidence answers the question.
+
+Against a real OpenAI-compatible server (llama.cpp's, serving the bundled SmolLM2: too small
+to judge well, which these tests do not ask of it; bench/answer_judge.py measures a capable
+model), a port where nothing listens, and a server that never answers."""
+
+import logging
+import math
+import time
+
+import pytest
+from langchain_core.messages import AIMessage
+
+from assistant.answering.answerer import Answerer
+from assistant.answering.judge import Judge, load_judge, read_verdict
+from assistant.config import JudgeSettings
+from assistant.llm import packaged_gguf_path
+from assistant.types import AnswerEvent, StatusEvent
+from assistant.ui.render import stage_label
+from tests.servers import SilentServer, free_port, llama_server
+
+QUESTION = "What is the mission of CPMR?"
+
+
+@pytest.fixture(scope="module")
+def judge_url():
+    with llama_server(packaged_gguf_path()) as url:
+        yield url
+
+
+def _judge(url: str, threshold: float = 0.0, timeout: float = 30.0) -> Judge:
+    judge = load_judge(
+        JudgeSettings(base_url=url, model="smollm2", threshold=threshold, timeout=timeout)
+    )
+    assert judge is not None
+    return judge
+
+
+def _answer(resources, judge: Judge | None, question: str = QUESTION):
+    answerer = Answerer(
+        resources.settings, resources.retriever, resources.embedder, None, judge=judge
+    )
+    final = list(answerer.stream(question, []))[-1]
+    assert isinstance(final, AnswerEvent)
+    return final.answer
+
+
+def test_no_server_no_judge():
+    assert load_judge(JudgeSettings()) is None
+
+
+def test_a_real_server_gives_a_verdict_from_one_token(judge_url):
+    judge = _judge(judge_url)
+    verdict = judge.verdict("When is the open day?", ["The open day is on 28 March 2026."])
+    assert verdict is not None and math.isfinite(verdict) and abs(verdict) <= 20.0, verdict
+    # One token is all the verdict needs: the judge asks for no more.
+    reply = judge.model.invoke("Write a long story about a lighthouse.")
+    assert isinstance(reply, AIMessage) and len(reply.content.split()) <= 1, reply.content
+
+
+def test_verdicts_below_the_threshold_decline(judge_url, resources):
+    plain = _answer(resources, None)
+    assert not plain.refused, plain.text
+    declining = _answer(resources, _judge(judge_url, threshold=25.0))
+    assert declining.refused and declining.citations, declining.text
+    agreeing = _answer(resources, _judge(judge_url, threshold=-25.0))
+    assert agreeing.text == plain.text
+
+
+@pytest.mark.parametrize(
+    ("content", "verdict"),
+    [("Yes.", 1.0), ("no, it does not", -1.0), ("Maybe", None), ("", None)],
+)
+def test_a_server_without_log_probabilities_is_read_from_its_word(content, verdict):
+    assert read_verdict(AIMessage(content=content)) == verdict
+
+
+def test_log_probabilities_give_the_strength_of_the_verdict():
+    top = [
+        {"token": "Yes", "logprob": -0.1},
+        {"token": " no", "logprob": -2.5},
+        {"token": "yes", "logprob": -3.0},
+    ]
+    reply = AIMessage(
+        content="Yes",
+        response_metadata={"logprobs": {"content": [{"token": "Yes", "top_logprobs": top}]}},
+    )
+    assert read_verdict(reply) == pytest.approx(2.4)
+    only_no = [{"token": "No", "logprob": -0.01}]
+    reply = AIMessage(
+        content="No",
+        response_metadata={"logprobs": {"content": [{"token": "No", "top_logprobs": only_no}]}},
+    )
+    assert read_verdict(reply) == pytest.approx(-20.0 + 0.01)
+
+
+def test_an_unreachable_judge_leaves_the_answer_standing(resources, caplog):
+    plain = _answer(resources, None)
+    judge = _judge(f"http://127.0.0.1:{free_port()}/v1")
+    with caplog.at_level(logging.WARNING, logger="assistant.answering.judge"):
+        answer = _answer(resources, judge)
+    assert answer.text == plain.text
+    assert "ASSISTANT_JUDGE_BASE_URL" in caplog.text, caplog.text
+
+
+def test_a_hung_judge_times_out_and_the_answer_stands(resources):
+    plain = _answer(resources, None)
+    with SilentServer() as silent:
+        judge = _judge(f"http://127.0.0.1:{silent.port}/v1", timeout=1.0)
+        started = time.monotonic()
+        assert judge.verdict("When is the open day?", ["The open day is in March."]) is None
+        assert time.monotonic() - started < 10, "the judge's timeout bounds the wait"
+        answer = _answer(resources, judge)
+    assert answer.text == plain.text
+
+
+def test_the_judge_is_shown_as_a_stage_and_the_latest_news_is_not_judged(judge_url, resources):
+    judge = _judge(judge_url, threshold=25.0)
+    answerer = Answerer(
+        resources.settings, resources.retriever, resources.embedder, None, judge=judge
+    )
+    events = list(answerer.stream(QUESTION, []))
+    assert any(isinstance(e, StatusEvent) and e.stage == "judging" for e in events), events
+    assert stage_label("judging") != stage_label("something else")
+    # Answered by date, not by the fitted model: nothing for the judge to overrule.
+    latest = list(answerer.stream("What is the latest news?", []))[-1]
+    assert isinstance(latest, AnswerEvent) and not latest.answer.refused, latest
