@@ -208,7 +208,10 @@ def load_chat_backend(settings: LLMSettings, *, threads: int) -> ChatBackend | N
         # Local servers (llama.cpp, Ollama) accept any key; the client insists on one.
         api_key=settings.api_key if settings.api_key.get_secret_value() else "not-needed",
         temperature=settings.temperature,
-        max_completion_tokens=settings.max_tokens,
+        # The client would send only `max_completion_tokens`, which llama.cpp's Python server
+        # ignores (it generated to the end of its context); `max_tokens` is the field vLLM,
+        # llama.cpp's servers, Ollama and OpenAI's chat models all read.
+        extra_body={"max_tokens": settings.max_tokens},
         # Connect and read bounded separately: an unreachable server fails fast, a hung one
         # within `timeout`, and neither holds an answer slot forever.
         timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),

@@ -52,6 +52,17 @@ def test_openai_backend_against_a_real_server(openai_server, resources):
     assert all(s.verified for s in answer.sentences), answer.sentences
 
 
+@pytest.mark.slow
+def test_openai_backend_stops_at_max_tokens(openai_server):
+    backend = load_chat_backend(
+        LLMSettings(backend="openai", base_url=openai_server, model="smollm2", max_tokens=16),
+        threads=1,
+    )
+    assert backend is not None
+    text = "".join(backend.stream([HumanMessage(content="Write a long story about a ship.")]))
+    assert text.strip() and len(text.split()) <= 16, text
+
+
 def test_unreachable_server_is_a_model_error(resources):
     backend = load_chat_backend(
         LLMSettings(backend="openai", base_url=f"http://127.0.0.1:{free_port()}/v1", timeout=5),

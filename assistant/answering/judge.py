@@ -124,7 +124,7 @@ def load_judge(settings: JudgeSettings) -> Judge | None:
         # One token is the verdict; its alternatives carry the strength.
         logprobs=True,
         top_logprobs=_TOP_LOGPROBS,
-        # llama.cpp's server reads only the older `max_tokens`; every server reads it.
+        # `max_tokens`, not the client's `max_completion_tokens`: see `assistant.llm`.
         extra_body={"max_tokens": 1},
     )
     return Judge(model, settings.threshold, name=f"{settings.model} at {settings.base_url}")
