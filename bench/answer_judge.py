@@ -21,32 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from common import ROOT, WORK, write_result
-from openai_model import MODELS, MODELS_DIR, fetch, serve
+from openai_model import MODELS, MODELS_DIR, fetch, quality_of, serve
 
 from assistant.config import Settings
 from assistant.evaluation.harness import run_eval, temporary_store
 from assistant.evaluation.items import load_items
-from assistant.evaluation.results import EvalResult
 
 SPLITS = (
     ROOT / "eval" / "tune.jsonl",
     ROOT / "eval" / "heldout.jsonl",
     ROOT.parent / "shared" / "eval" / "dev.jsonl",
 )
-
-
-def figures_of(result: EvalResult) -> dict[str, Any]:
-    overall = result.overall
-    return {
-        "items": overall.items,
-        "correctness": overall.correctness.value,
-        "refusal_accuracy": overall.refusal_accuracy.value,
-        "false_refusals": overall.false_refusals.value,
-        "citation_accuracy": overall.citation_accuracy.value,
-        "faithfulness": overall.faithfulness.value,
-        "total_p50_ms": result.latency.total_ms.p50,
-        "total_p95_ms": result.latency.total_ms.p95,
-    }
 
 
 def main() -> int:
@@ -86,7 +71,7 @@ def main() -> int:
                 for label, resources in (("shipped", plain), ("judged", judged)):
                     print(f"{path.name}, {label}: {len(items)} items", file=sys.stderr, flush=True)
                     result = run_eval(items, resources=resources, dataset=str(path))
-                    figures[f"{path.stem}.{label}"] = figures_of(result)
+                    figures[f"{path.stem}.{label}"] = quality_of(result)
                 # Written after each file: on a busy machine the last may not finish.
                 print(write_result(name, figures), flush=True)
     return 0

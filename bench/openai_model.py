@@ -227,9 +227,9 @@ def copied(result: EvalResult) -> int:
     return generated - len(written(result))
 
 
-def figures_of(result: EvalResult, dropped: int) -> dict[str, Any]:
+def quality_of(result: EvalResult) -> dict[str, Any]:
+    """The evaluation's headline measures and total latency of one run."""
     overall = result.overall
-    shown = written(result)
     return {
         "items": overall.items,
         "correctness": overall.correctness.value,
@@ -237,12 +237,18 @@ def figures_of(result: EvalResult, dropped: int) -> dict[str, Any]:
         "false_refusals": overall.false_refusals.value,
         "citation_accuracy": overall.citation_accuracy.value,
         "faithfulness": overall.faithfulness.value,
+        "total_p50_ms": result.latency.total_ms.p50,
+        "total_p95_ms": result.latency.total_ms.p95,
+    }
+
+
+def figures_of(result: EvalResult, dropped: int) -> dict[str, Any]:
+    shown = written(result)
+    return quality_of(result) | {
         "model_sentences_shown": len(shown),
         "model_sentences_copied_verbatim": copied(result),
         "model_sentences_shown_supported_on_recheck": sum(ok for _, _, ok in shown),
         "model_sentences_dropped": dropped,
-        "total_p50_ms": result.latency.total_ms.p50,
-        "total_p95_ms": result.latency.total_ms.p95,
         "first_sentence_p50_ms": result.latency.first_token_ms.p50,
         "seconds": round(result.info.seconds),
     }
