@@ -300,8 +300,8 @@ def missing_words(reading: Reading, evidence: Sequence[Evidence]) -> str:
 
 def _not_given(reading: Reading, nearest: Sequence[Evidence]) -> str:
     """What the sources lack, in the assistant's words: a plain English wh-question embedded
-    whole ("My sources don't say who the director of X is"); any other question by its own
-    words that the nearest evidence lacks."""
+    whole ("My sources don't say who the keeper of the lighthouse is"); any other question by
+    its own words that the nearest evidence lacks."""
     clause = indirect_question(reading.question) if reading.language == "en" else None
     if clause is not None:
         return say("not_said", "en", clause=clause)

@@ -1,5 +1,5 @@
 """A direct English wh-question turned into the clause a sentence can embed ("who the
-director of the centre is", "when the council approved the budget"), so that a refusal can
+keeper of the lighthouse is", "when the council approved the budget"), so that a refusal can
 say in plain words what the sources do not give.
 
 English grammar, not a list of questions: an embedded question keeps the statement's word
@@ -35,10 +35,10 @@ _AUXILIARY_LEMMAS = frozenset({"be", "do", "have"})
 _SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "expl", "csubj"})
 # Penn tags of the punctuation a phrase may end at (a hyphen or a quote may not).
 _PHRASE_ENDS = frozenset({",", ".", ":", "-RRB-"})
-# Clauses inside the question ("which people *who have* ...", "proof *that it is* ...").
+# Clauses inside the question ("which boats *that have* ...", "proof *that it is* ...").
 _SUBORDINATE_DEPS = frozenset({"relcl", "acl", "advcl", "ccomp", "xcomp", "pcomp"})
 # The right-hand parts of a noun phrase that stay with it when the auxiliary moves after
-# it ("the director *of the centre* is"); a participle or clause ("the office *located* on
+# it ("the keeper *of the lighthouse* is"); a participle or clause ("the office *located* on
 # campus") and an adjective ("is the ferry *free*") belong to the predicate.
 _NOUN_PHRASE_DEPS = frozenset({"prep", "case", "appos", "nummod", "punct", "cc", "conj"})
 # First person becomes second: the assistant reports what the asker asked.
@@ -86,7 +86,7 @@ def _states_something(words: Span) -> bool:
 
 def _main_clause(token: Token) -> bool:
     """Whether `token` belongs to the question's own clause, not to a clause inside one of
-    its phrases ("which people *who have* long lacked ...")."""
+    its phrases ("which boats *that have* long been moored here ...")."""
     return not any(t.dep_ in _SUBORDINATE_DEPS for t in (token, *token.ancestors))
 
 
@@ -171,7 +171,7 @@ def _misparsed(verb: Token) -> bool:
 
 def _parsed_subject(rest: Span) -> Span | None:
     """The subject of a copula: the noun phrase the parse calls its subject, else the noun
-    phrase that follows it ("who is *the director of X*")."""
+    phrase that follows it ("who is *the keeper of the lighthouse*")."""
     head = next((t for t in rest if t.dep_ in _SUBJECT_DEPS), None)
     return _noun_phrase(rest, head)
 

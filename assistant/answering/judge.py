@@ -1,8 +1,9 @@
 """A second opinion on answerability from a capable chat model.
 
 The fitted answerability model reads word-level evidence, and a near miss keeps the
-question's words in the best sentence ("Who is the director of X?" over a sentence naming
-another body's director): it cannot see that the slot asked about is empty. A chat model
+question's words in the best sentence ("Who is the keeper of the north lighthouse?" over a
+sentence naming the south lighthouse's keeper): it cannot see that the slot asked about is
+empty. A chat model
 that reads the passage can. When a judge server is configured (`ASSISTANT_JUDGE_*`), every
 answer the fitted model lets through is first shown to it with the evidence that would be
 quoted, and declined when its verdict is no.
