@@ -21,7 +21,7 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import ConfigDict, PrivateAttr, SecretStr
 
 from assistant.config import LLMSettings
 from assistant.errors import AssistantError, ConfigError, ModelError, UnavailableError
@@ -199,22 +199,49 @@ def load_chat_backend(settings: LLMSettings, *, threads: int) -> ChatBackend | N
         return ChatBackend("local", local)
     if not settings.base_url:
         raise ConfigError("ASSISTANT_LLM_BASE_URL is empty: set it to the server's /v1 URL")
+    remote = openai_chat(
+        settings.base_url,
+        settings.model,
+        settings.api_key,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        timeout=settings.timeout,
+        connect_timeout=settings.connect_timeout,
+        retries=1,
+    )
+    return ChatBackend("openai", remote)
+
+
+def openai_chat(
+    base_url: str,
+    model: str,
+    api_key: SecretStr,
+    *,
+    temperature: float,
+    max_tokens: int,
+    timeout: float,
+    connect_timeout: float,
+    retries: int,
+    **options: Any,
+) -> BaseChatModel:
+    """A client of an OpenAI-compatible server (the `openai` backend, the answer judge);
+    `options` go to langchain-openai's `ChatOpenAI` as they are."""
     import httpx
     from langchain_openai import ChatOpenAI
 
-    remote = ChatOpenAI(
-        base_url=settings.base_url,
-        model=settings.model,
+    return ChatOpenAI(
+        base_url=base_url,
+        model=model,
         # Local servers (llama.cpp, Ollama) accept any key; the client insists on one.
-        api_key=settings.api_key if settings.api_key.get_secret_value() else "not-needed",
-        temperature=settings.temperature,
+        api_key=api_key if api_key.get_secret_value() else "not-needed",
+        temperature=temperature,
         # The client would send only `max_completion_tokens`, which llama.cpp's Python server
         # ignores (it generated to the end of its context); `max_tokens` is the field vLLM,
         # llama.cpp's servers, Ollama and OpenAI's chat models all read.
-        extra_body={"max_tokens": settings.max_tokens},
+        extra_body={"max_tokens": max_tokens},
         # Connect and read bounded separately: an unreachable server fails fast, a hung one
-        # within `timeout`, and neither holds an answer slot forever.
-        timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
-        max_retries=1,
+        # within `timeout`, and neither holds a request forever.
+        timeout=httpx.Timeout(timeout, connect=connect_timeout),
+        max_retries=retries,
+        **options,
     )
-    return ChatBackend("openai", remote)

@@ -3,10 +3,9 @@
 The fitted answerability model reads word-level evidence, and a near miss keeps the
 question's words in the best sentence ("Who is the keeper of the north lighthouse?" over a
 sentence naming the south lighthouse's keeper): it cannot see that the slot asked about is
-empty. A chat model
-that reads the passage can. When a judge server is configured (`ASSISTANT_JUDGE_*`), every
-answer the fitted model lets through is first shown to it with the evidence that would be
-quoted, and declined when its verdict is no.
+empty. A chat model that reads the passage can. When a judge server is configured
+(`ASSISTANT_JUDGE_*`), every answer the fitted model lets through is first shown to it with
+the evidence that would be quoted, and declined when its verdict is no.
 
 The verdict is the log-odds of "yes" over "no" as the first token of the reply, read from
 the server's `top_logprobs` (llama.cpp's server, vLLM and OpenAI return them); a server that
@@ -28,6 +27,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from assistant.config import JudgeSettings
+from assistant.llm import openai_chat
 
 log = logging.getLogger(__name__)
 
@@ -110,22 +110,17 @@ def load_judge(settings: JudgeSettings) -> Judge | None:
     """The configured judge, or None when no judge server is set. Nothing is contacted here."""
     if not settings.base_url:
         return None
-    import httpx
-    from langchain_openai import ChatOpenAI
-
-    key = settings.api_key.get_secret_value()
-    model = ChatOpenAI(
-        base_url=settings.base_url,
-        model=settings.model,
-        # Local servers (llama.cpp, Ollama) accept any key; the client insists on one.
-        api_key=key or "not-needed",
+    model = openai_chat(
+        settings.base_url,
+        settings.model,
+        settings.api_key,
         temperature=0.0,
-        timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
-        max_retries=0,
         # One token is the verdict; its alternatives carry the strength.
+        max_tokens=1,
+        timeout=settings.timeout,
+        connect_timeout=settings.connect_timeout,
+        retries=0,
         logprobs=True,
         top_logprobs=_TOP_LOGPROBS,
-        # `max_tokens`, not the client's `max_completion_tokens`: see `assistant.llm`.
-        extra_body={"max_tokens": 1},
     )
     return Judge(model, settings.threshold, name=f"{settings.model} at {settings.base_url}")
