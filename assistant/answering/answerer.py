@@ -88,6 +88,21 @@ _ORIGINS: dict[str, SentenceOrigin] = {
 }
 
 
+def _round_robin(per_part: Sequence[Sequence[Evidence]], limit: int) -> list[Evidence]:
+    """Up to `limit` sentences taken in turn from each part's picks, so that every part gets
+    its best sentence first; a sentence two parts share is taken once."""
+    chosen: list[Evidence] = []
+    for rank in range(limit):
+        for picks in per_part:
+            if (
+                rank < len(picks)
+                and len(chosen) < limit
+                and picks[rank].text not in {c.text for c in chosen}
+            ):
+                chosen.append(picks[rank])
+    return chosen
+
+
 def _in_reading_order(chosen: Sequence[Evidence]) -> list[Evidence]:
     """Sentences of one document keep the document's order, so list items read in sequence;
     documents come in the order of their best sentence."""
@@ -161,6 +176,9 @@ class _Selection:
     # Each part's answerability inputs and whether it names something the sources never
     # mention (declined whatever the model says): what calibration refits the model on.
     part_values: tuple[tuple[np.ndarray, bool], ...] = ()
+    # Each answerable part of a question in two parts, with its own best sentences (what the
+    # judge is shown for that part alone).
+    part_picks: tuple[tuple[str, tuple[Evidence, ...]], ...] = ()
 
 
 class Answerer:
@@ -212,10 +230,12 @@ class Answerer:
         # values) is answered by date, whatever the question's words.
         if self.judge is not None and selection.part_values:
             yield StatusEvent(stage="judging")
-            if self.judge.declines(query, [e.text for e in selection.chosen]):
+            judged = self._judged(self.judge, query, selection)
+            if judged is None:
                 parts = compose.refusal(reading, selection.evidence)
                 yield from self._said(base, parts, started, refused=True, retrieve_ms=retrieve_ms)
                 return
+            selection = judged
 
         chosen = selection.chosen
         if not self.backend:
@@ -426,7 +446,7 @@ class Answerer:
         self._load_sentence_vectors(candidates)
         idf = self.retriever.lexical_index().idf
         all_evidence: list[Evidence] = []
-        per_part: list[list[Evidence]] = []
+        per_part: list[tuple[str, list[Evidence]]] = []
         answerable = False
         probability = 0.0
         values: np.ndarray | None = None
@@ -455,23 +475,13 @@ class Answerer:
             probability = max(probability, scored.answerability)
             if scored.answerable:
                 answerable = True
-                per_part.append(
-                    choose_evidence(
-                        scored.evidence, limit, self.scorer.gap, spread=reading.compares
-                    )
+                picks = choose_evidence(
+                    scored.evidence, limit, self.scorer.gap, spread=reading.compares
                 )
+                per_part.append((standalone_question(part, history), picks))
         all_evidence.sort(key=lambda e: -e.score)
         reports = self._reports(reading, question, all_evidence, idf) if answerable else ()
-        chosen: list[Evidence] = []
-        # Round-robin, so that every answerable part gets its best sentence first.
-        for rank in range(limit):
-            for picks in per_part:
-                if (
-                    rank < len(picks)
-                    and len(chosen) < limit
-                    and picks[rank].text not in {c.text for c in chosen}
-                ):
-                    chosen.append(picks[rank])
+        chosen = _round_robin([picks for _, picks in per_part], limit)
         if reports:
             chosen = [e for report in reports for e in report][:limit]
         return _Selection(
@@ -483,7 +493,27 @@ class Answerer:
             values,
             reports,
             tuple(part_values),
+            tuple((part, tuple(picks)) for part, picks in per_part) if len(parts) > 1 else (),
         )
+
+    def _judged(self, judge: Judge, query: str, selection: _Selection) -> _Selection | None:
+        """The selection with only what the judge accepts, or None when it accepts nothing.
+
+        A question in two parts is judged part by part, each with its own sentences: asked
+        as one, a judge declines the whole answer when the sources give only one part, and
+        lets a part through on the strength of the other. A comparison is one question."""
+        if len(selection.part_picks) < 2 or selection.reports:
+            if judge.declines(query, [e.text for e in selection.chosen]):
+                return None
+            return selection
+        kept = [
+            list(picks)
+            for part, picks in selection.part_picks
+            if not judge.declines(part, [e.text for e in picks])
+        ]
+        if not kept:
+            return None
+        return replace(selection, chosen=_round_robin(kept, self.settings.answer.max_passages))
 
     def _crosslingual(self) -> Callable[[str, Sequence[str]], np.ndarray] | None:
         """The multilingual encoder's cosines, when the retriever has one (for questions

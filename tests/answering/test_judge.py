@@ -13,6 +13,8 @@ from langchain_core.messages import AIMessage
 
 from assistant.answering.answerer import Answerer
 from assistant.answering.judge import Judge, load_judge, read_verdict
+from assistant.answering.questions import split_question
+from assistant.citations import strip_markers
 from assistant.config import JudgeSettings
 from assistant.llm import packaged_gguf_path
 from assistant.types import AnswerEvent, StatusEvent
@@ -20,6 +22,8 @@ from assistant.ui.render import stage_label
 from tests.servers import SilentServer, free_port, llama_server
 
 QUESTION = "What is the mission of CPMR?"
+# Two parts, each answered by a different document of the project corpus.
+TWO_PARTS = "What is the mission of CPMR, and when was the ASRMU anniversary meeting held?"
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +129,32 @@ def test_the_judge_is_shown_as_a_stage_and_the_latest_news_is_not_judged(judge_u
     # Answered by date, not by the fitted model: nothing for the judge to overrule.
     latest = list(answerer.stream("What is the latest news?", []))[-1]
     assert isinstance(latest, AnswerEvent) and not latest.answer.refused, latest
+
+
+def test_a_question_in_two_parts_is_judged_part_by_part(judge_url, resources, monkeypatch):
+    judge = _judge(judge_url, threshold=-25.0)
+    asked: list[tuple[str, tuple[str, ...], float]] = []
+    real = judge.verdict
+
+    def recording(question, passages):
+        verdict = real(question, passages)
+        asked.append((question, tuple(passages), verdict))
+        return verdict
+
+    monkeypatch.setattr(judge, "verdict", recording)
+    plain = _answer(resources, None, TWO_PARTS)
+    assert _answer(resources, judge, TWO_PARTS).text == plain.text
+    # Each part is asked alone, with its own sentences.
+    assert [question for question, _, _ in asked] == split_question(TWO_PARTS)
+    (_, first, v1), (_, second, v2) = asked
+    assert first and second and not set(first) & set(second), asked
+    assert v1 != v2, "SmolLM2 gives the two parts the same verdict: pick another question"
+    kept, dropped = (first, second) if v1 > v2 else (second, first)
+
+    # Between the two verdicts: the answer keeps the part the judge accepts, and only it.
+    partial = _answer(resources, _judge(judge_url, threshold=(v1 + v2) / 2), TWO_PARTS)
+    assert not partial.refused, partial.text
+    shown = strip_markers(partial.text)
+    assert any(text in shown for text in kept), shown
+    assert not any(text in shown for text in dropped), shown
+    assert _answer(resources, _judge(judge_url, threshold=25.0), TWO_PARTS).refused
