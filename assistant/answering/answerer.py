@@ -103,6 +103,14 @@ def _round_robin(per_part: Sequence[Sequence[Evidence]], limit: int) -> list[Evi
     return chosen
 
 
+def _not_answered(selection: _Selection) -> list[compose.Part]:
+    """A sentence for each part of the question the sources do not answer ("My sources don't
+    say when the meeting was held."), after the parts they do."""
+    return [
+        compose.not_given(Reading.of(part), selection.evidence) for part in selection.unanswered
+    ]
+
+
 def _in_reading_order(chosen: Sequence[Evidence]) -> list[Evidence]:
     """Sentences of one document keep the document's order, so list items read in sequence;
     documents come in the order of their best sentence."""
@@ -179,6 +187,9 @@ class _Selection:
     # Each answerable part of a question in two parts, with its own best sentences (what the
     # judge is shown for that part alone).
     part_picks: tuple[tuple[str, tuple[Evidence, ...]], ...] = ()
+    # The parts of a question in two parts that the sources do not answer, as asked: the
+    # answer gives the other part and says so, rather than passing over it in silence.
+    unanswered: tuple[str, ...] = ()
 
 
 class Answerer:
@@ -240,7 +251,7 @@ class Answerer:
         chosen = selection.chosen
         if not self.backend:
             yield StatusEvent(stage="quoting")
-            parts = self._plan(reading, selection, query)
+            parts = self._plan(reading, selection, query) + _not_answered(selection)
             yield from self._said(base, parts, started, retrieve_ms=retrieve_ms)
             return
 
@@ -267,6 +278,10 @@ class Answerer:
             if first_token_ms is None:
                 first_token_ms = (time.perf_counter() - started) * 1000
             yield self._event(sentence, cited, mapping, first=len(shown) == 1)
+        for part in _not_answered(selection):
+            sentence = AnswerSentence(text=part.text, verified=True, origin="refusal")
+            shown.append((sentence, []))
+            yield self._event(sentence, [], mapping, first=False)
 
         used = [p for _, cited in shown for p in cited]
         order = citations.renumbering(p.n for p in used)
@@ -447,6 +462,7 @@ class Answerer:
         idf = self.retriever.lexical_index().idf
         all_evidence: list[Evidence] = []
         per_part: list[tuple[str, list[Evidence]]] = []
+        unanswered: list[str] = []
         answerable = False
         probability = 0.0
         values: np.ndarray | None = None
@@ -479,6 +495,8 @@ class Answerer:
                     scored.evidence, limit, self.scorer.gap, spread=reading.compares
                 )
                 per_part.append((standalone_question(part, history), picks))
+            elif len(parts) > 1:
+                unanswered.append(part)
         all_evidence.sort(key=lambda e: -e.score)
         reports = self._reports(reading, question, all_evidence, idf) if answerable else ()
         chosen = _round_robin([picks for _, picks in per_part], limit)
@@ -494,6 +512,7 @@ class Answerer:
             reports,
             tuple(part_values),
             tuple((part, tuple(picks)) for part, picks in per_part) if len(parts) > 1 else (),
+            tuple(unanswered) if per_part and not reports else (),
         )
 
     def _judged(self, judge: Judge, query: str, selection: _Selection) -> _Selection | None:
@@ -506,14 +525,20 @@ class Answerer:
             if judge.declines(query, [e.text for e in selection.chosen]):
                 return None
             return selection
-        kept = [
-            list(picks)
-            for part, picks in selection.part_picks
-            if not judge.declines(part, [e.text for e in picks])
-        ]
+        kept: list[list[Evidence]] = []
+        declined: list[str] = []
+        for part, picks in selection.part_picks:
+            if judge.declines(part, [e.text for e in picks]):
+                declined.append(part)
+            else:
+                kept.append(list(picks))
         if not kept:
             return None
-        return replace(selection, chosen=_round_robin(kept, self.settings.answer.max_passages))
+        return replace(
+            selection,
+            chosen=_round_robin(kept, self.settings.answer.max_passages),
+            unanswered=(*selection.unanswered, *declined),
+        )
 
     def _crosslingual(self) -> Callable[[str, Sequence[str]], np.ndarray] | None:
         """The multilingual encoder's cosines, when the retriever has one (for questions

@@ -20,7 +20,7 @@ from assistant.answering.features import (
     acronym_expansion,
 )
 from assistant.answering.indirect import indirect_question
-from assistant.answering.questions import Asks, Reading
+from assistant.answering.questions import Asks, Reading, split_question
 from assistant.answering.wording import examples, say
 from assistant.sentences import chunk_sentences
 from assistant.text import STOPWORDS, numbers, terms, words
@@ -302,13 +302,24 @@ def _not_given(reading: Reading, nearest: Sequence[Evidence]) -> str:
     """What the sources lack, in the assistant's words: a plain English wh-question embedded
     whole ("My sources don't say who the keeper of the lighthouse is"); any other question by
     its own words that the nearest evidence lacks."""
-    clause = indirect_question(reading.question) if reading.language == "en" else None
-    if clause is not None:
-        return say("not_said", "en", clause=clause)
+    # A question in two parts is embedded part by part ("when X is, or what Y is").
+    clauses = (
+        [indirect_question(part) for part in split_question(reading.question)]
+        if reading.language == "en"
+        else [None]
+    )
+    if all(clause is not None for clause in clauses):
+        return say("not_said", "en", clause=", or ".join(c for c in clauses if c))
     missing = missing_words(reading, nearest[:3])
     if missing:
         return say("missing", reading.language, missing=f"“{missing}”")
     return say("refusal", reading.language)
+
+
+def not_given(reading: Reading, nearest: Sequence[Evidence]) -> Part:
+    """What the sources lack, as a sentence of its own: for the part of a question in two
+    parts that an answer leaves out."""
+    return Part(_not_given(reading, nearest), (), "refusal")
 
 
 def refusal(

@@ -58,6 +58,20 @@ def test_refusal_names_what_is_missing_and_the_nearest_covered_thing(resources):
     assert answer.citations and "[1]" in answer.text, answer.text
 
 
+def test_a_part_the_sources_do_not_answer_is_named_after_the_part_they_do(resources):
+    answer = service.ask(
+        "When was the ASRMU anniversary meeting held, and what is the phone number of the centre?",
+        resources=resources,
+    )
+    assert not answer.refused, answer.text
+    *given, left_out = answer.sentences
+    assert given and all(s.origin != "refusal" and s.citations for s in given), answer.text
+    assert "July 6, 2024" in answer.text, answer.text
+    assert left_out.origin == "refusal" and not left_out.citations, answer.text
+    assert left_out.text == "My sources don't say what the phone number of the centre is."
+    assert answer.text.endswith(left_out.text), answer.text
+
+
 def test_abbreviation_question_leads_with_its_expansion(resources):
     answer = service.ask("Please spell out the abbreviation CPMR.", resources=resources)
     assert not answer.refused, answer.text

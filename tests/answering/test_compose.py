@@ -130,6 +130,18 @@ def test_refusal_names_what_is_missing_and_cites_the_nearest_thing():
     assert all(p.kind == "refusal" for p in parts), parts
 
 
+def test_a_question_in_two_parts_is_refused_part_by_part():
+    reading = Reading.of("How tall is the lighthouse, and who keeps the north pier?")
+    parts = compose.refusal(reading, [])
+    assert parts[0].text == (
+        "My sources don't say how tall the lighthouse is, or who keeps the north pier."
+    ), parts[0]
+    # The part an answer leaves out gets the same sentence, citing nothing.
+    left_out = compose.not_given(Reading.of("who keeps the north pier?"), [])
+    assert left_out.text == "My sources don't say who keeps the north pier.", left_out
+    assert left_out.kind == "refusal" and not left_out.evidence, left_out
+
+
 def test_refusal_without_nearest_evidence_says_what_is_covered():
     for parts in (
         compose.refusal(Reading.of("Where do penguins nest?"), []),

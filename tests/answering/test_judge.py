@@ -12,6 +12,7 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from assistant.answering.answerer import Answerer
+from assistant.answering.indirect import indirect_question
 from assistant.answering.judge import Judge, load_judge, read_verdict
 from assistant.answering.questions import split_question
 from assistant.citations import strip_markers
@@ -157,4 +158,9 @@ def test_a_question_in_two_parts_is_judged_part_by_part(judge_url, resources, mo
     shown = strip_markers(partial.text)
     assert any(text in shown for text in kept), shown
     assert not any(text in shown for text in dropped), shown
+    # ... and says which part its sources leave unanswered.
+    question = next(q for q, passages, _ in asked if passages == dropped)
+    clause = indirect_question(question)
+    assert clause is not None and partial.sentences[-1].origin == "refusal", partial.text
+    assert partial.sentences[-1].text == f"My sources don't say {clause}.", partial.text
     assert _answer(resources, _judge(judge_url, threshold=25.0), TWO_PARTS).refused
