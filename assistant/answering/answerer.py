@@ -35,6 +35,7 @@ from assistant.answering.evidence import (
 )
 from assistant.answering.features import WordVectors
 from assistant.answering.judge import Judge
+from assistant.answering.judge import passages as judged_passages
 from assistant.answering.questions import (
     Reading,
     asks_for_latest,
@@ -522,13 +523,13 @@ class Answerer:
         as one, a judge declines the whole answer when the sources give only one part, and
         lets a part through on the strength of the other. A comparison is one question."""
         if len(selection.part_picks) < 2 or selection.reports:
-            if judge.declines(query, [e.text for e in selection.chosen]):
+            if judge.declines(query, judged_passages(selection.chosen)):
                 return None
             return selection
         kept: list[list[Evidence]] = []
         declined: list[str] = []
         for part, picks in selection.part_picks:
-            if judge.declines(part, [e.text for e in picks]):
+            if judge.declines(part, judged_passages(picks)):
                 declined.append(part)
             else:
                 kept.append(list(picks))

@@ -12,12 +12,13 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from assistant.answering.answerer import Answerer
+from assistant.answering.evidence import Evidence
 from assistant.answering.indirect import indirect_question
-from assistant.answering.judge import Judge, load_judge, read_verdict
+from assistant.answering.judge import Judge, load_judge, messages, passages, read_verdict
 from assistant.answering.questions import split_question
-from assistant.citations import strip_markers
 from assistant.config import JudgeSettings
 from assistant.llm import packaged_gguf_path
+from assistant.sentences import chunk_sentences
 from assistant.types import AnswerEvent, StatusEvent
 from assistant.ui.render import stage_label
 from tests.servers import SilentServer, free_port, llama_server
@@ -155,12 +156,33 @@ def test_a_question_in_two_parts_is_judged_part_by_part(judge_url, resources, mo
     # Between the two verdicts: the answer keeps the part the judge accepts, and only it.
     partial = _answer(resources, _judge(judge_url, threshold=(v1 + v2) / 2), TWO_PARTS)
     assert not partial.refused, partial.text
-    shown = strip_markers(partial.text)
-    assert any(text in shown for text in kept), shown
-    assert not any(text in shown for text in dropped), shown
+    quoted = [s.text for s in partial.sentences if s.origin == "evidence"]
+    assert quoted and all(any(q in p for p in kept) for q in quoted), (quoted, kept)
+    assert not any(q in p for q in quoted for p in dropped), (quoted, dropped)
     # ... and says which part its sources leave unanswered.
     question = next(q for q, passages, _ in asked if passages == dropped)
     clause = indirect_question(question)
     assert clause is not None and partial.sentences[-1].origin == "refusal", partial.text
     assert partial.sentences[-1].text == f"My sources don't say {clause}.", partial.text
     assert _answer(resources, _judge(judge_url, threshold=25.0), TWO_PARTS).refused
+
+
+def test_the_judge_reads_each_document_with_its_title_and_date(resources):
+    """A name or date the title gives is part of what the judge reads; sentences of one
+    document come together, in reading order, whatever order they were chosen in."""
+    chunks = [c for c in resources.store.all_chunks() if c.date is not None]
+    chunk = max(chunks, key=lambda c: len(chunk_sentences(c)))
+    spans = chunk_sentences(chunk)
+    assert len(spans) >= 2, chunk.chunk_id
+    later, earlier = (Evidence(chunk, spans[i], 0, 0.0, i) for i in (1, 0))
+    other = next(c for c in resources.store.all_chunks() if c.doc_id != chunk.doc_id)
+    elsewhere = Evidence(other, chunk_sentences(other)[0], 1, 0.0, 0)
+    read = passages([later, elsewhere, earlier])
+    assert len(read) == 2, read
+    assert read[0] == (
+        f'From "{chunk.title}" ({chunk.date.isoformat()}): '
+        f"{spans[0].text.strip()} {spans[1].text.strip()}"
+    ), read[0]
+    assert read[1].startswith(f'From "{other.title}"') and read[1].endswith(elsewhere.text.strip())
+    prompt = messages("When was it?", read)[-1].content
+    assert read[0] in prompt and read[1] in prompt, prompt
