@@ -21,9 +21,9 @@ from streamlit.testing.v1 import AppTest
 from assistant import service
 from assistant.errors import ConfigError, StoreError
 from assistant.feedback import FeedbackStore
-from assistant.types import Answer, AnswerSentence, Citation
+from assistant.types import Answer, AnswerSentence, Citation, SentenceEvent, StatusEvent
 from assistant.ui import render
-from assistant.ui.chat import MESSAGES_KEY, Exchange
+from assistant.ui.chat import MESSAGES_KEY, Exchange, _streamed_text
 from tests.conftest import CORPUS, NEWS_FIXTURES, ROOT, make_settings
 
 APP = str(ROOT / "app.py")
@@ -617,3 +617,28 @@ def test_staff_actions_and_logins_are_in_the_audit_log(staff_app: AppTest) -> No
         f"the uploads and the login are logged, newest first: {actions}"
     )
     assert "news/seed-grants.md (replaced)" in list(audit["Detail"]), list(audit["Detail"])
+
+
+def test_a_refusal_is_not_streamed_but_a_left_out_part_after_an_answer_is() -> None:
+    def said(text: str, origin: str, cited: tuple[int, ...] = ()) -> SentenceEvent:
+        sentence = AnswerSentence(text=text, citations=cited, verified=True, origin=origin)
+        return SentenceEvent(sentence=sentence, text=text)
+
+    class Status:  # stands in for st.status, which only exists inside a running page
+        def __init__(self) -> None:
+            self.labels: list[str] = []
+
+        def update(self, label: str) -> None:
+            self.labels.append(label)
+
+    status = Status()
+    partial = [
+        StatusEvent(stage="quoting"),
+        said("The meeting was held on 6 July 2024.", "evidence", (1,)),
+        said("My sources don't say who chaired it.", "refusal"),
+    ]
+    shown = "".join(_streamed_text(iter(partial), status, []))  # type: ignore[arg-type]
+    assert "6 July 2024" in shown and "who chaired it" in shown, shown
+    assert status.labels == [render.stage_label("quoting")]
+    refused = [said("My sources don't say who chaired it.", "refusal")]
+    assert "".join(_streamed_text(iter(refused), status, [])) == ""  # type: ignore[arg-type]

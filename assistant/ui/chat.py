@@ -193,12 +193,18 @@ def _render_exchange(exchange: Exchange) -> None:
 def _streamed_text(
     events: Iterator[StreamEvent], status: StatusContainer, out: list[Answer]
 ) -> Iterator[str]:
-    """The Markdown pieces of the verified sentences, updating the status line on the way."""
+    """The Markdown pieces of the verified sentences, updating the status line on the way.
+
+    A refusal is shown whole once it has arrived (in its own box), so its sentences are not
+    streamed; a refusal sentence after an answer's own (the part of a question in two parts
+    that the sources leave out) belongs to the answer and is."""
+    answering = False
     for event in events:
         if isinstance(event, StatusEvent):
             status.update(label=render.stage_label(event.stage))
         elif isinstance(event, SentenceEvent):
-            if event.sentence.origin != "refusal":
+            answering = answering or event.sentence.origin != "refusal"
+            if answering:
                 yield render.sentence_markdown(event.sentence)
         elif isinstance(event, AnswerEvent):
             out.append(event.answer)
