@@ -519,10 +519,11 @@ class Answerer:
     def _judged(self, judge: Judge, query: str, selection: _Selection) -> _Selection | None:
         """The selection with only what the judge accepts, or None when it accepts nothing.
 
-        A question in two parts is judged part by part, each with its own sentences: asked
-        as one, a judge declines the whole answer when the sources give only one part, and
-        lets a part through on the strength of the other. A comparison is one question."""
-        if len(selection.part_picks) < 2 or selection.reports:
+        A question in two parts is judged part by part, each with its own sentences (only the
+        parts the fitted model answers): asked as one, a judge declines the whole answer when
+        the sources give only one part, and lets a part through on the strength of the other.
+        A comparison is one question."""
+        if not selection.part_picks or selection.reports:
             if judge.declines(query, judged_passages(selection.chosen)):
                 return None
             return selection

@@ -26,6 +26,10 @@ from tests.servers import SilentServer, free_port, llama_server
 QUESTION = "What is the mission of CPMR?"
 # Two parts, each answered by a different document of the project corpus.
 TWO_PARTS = "What is the mission of CPMR, and when was the ASRMU anniversary meeting held?"
+# Two parts, the second of which the sources do not answer.
+ONE_PART_ANSWERED = (
+    "When was the ASRMU anniversary meeting held, and what is the phone number of the centre?"
+)
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +169,12 @@ def test_a_question_in_two_parts_is_judged_part_by_part(judge_url, resources, mo
     assert clause is not None and partial.sentences[-1].origin == "refusal", partial.text
     assert partial.sentences[-1].text == f"My sources don't say {clause}.", partial.text
     assert _answer(resources, _judge(judge_url, threshold=25.0), TWO_PARTS).refused
+
+    # A part the fitted model already leaves out is not asked about: only the other is.
+    asked.clear()
+    one_answered = _answer(resources, judge, ONE_PART_ANSWERED)
+    assert not one_answered.refused, one_answered.text
+    assert [question for question, _, _ in asked] == split_question(ONE_PART_ANSWERED)[:1]
 
 
 def test_the_judge_reads_each_document_with_its_title_and_date(resources):
