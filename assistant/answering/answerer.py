@@ -31,6 +31,7 @@ from assistant.answering.evidence import (
     candidates_of,
     choose_evidence,
     gather_evidence,
+    in_reading_order,
     rerank,
 )
 from assistant.answering.features import WordVectors
@@ -110,15 +111,6 @@ def _not_answered(selection: _Selection) -> list[compose.Part]:
     return [
         compose.not_given(Reading.of(part), selection.evidence) for part in selection.unanswered
     ]
-
-
-def _in_reading_order(chosen: Sequence[Evidence]) -> list[Evidence]:
-    """Sentences of one document keep the document's order, so list items read in sequence;
-    documents come in the order of their best sentence."""
-    first_seen: dict[str, int] = {}
-    for i, e in enumerate(chosen):
-        first_seen.setdefault(e.chunk.doc_id, i)
-    return sorted(chosen, key=lambda e: (first_seen[e.chunk.doc_id], e.chunk.start + e.span.start))
 
 
 def _with_topic(reading: Reading, query: str, history: Sequence[ChatTurn]) -> Reading:
@@ -355,7 +347,7 @@ class Answerer:
             parts.append(lead_part)
         limit = self.settings.answer.max_sentences
         return (
-            parts + [compose.Part(e.text, (e,), "quote") for e in _in_reading_order(chosen)][:limit]
+            parts + [compose.Part(e.text, (e,), "quote") for e in in_reading_order(chosen)][:limit]
         )
 
     @staticmethod
@@ -527,13 +519,13 @@ class Answerer:
             if judge.declines(query, judged_passages(selection.chosen)):
                 return None
             return selection
-        kept: list[list[Evidence]] = []
+        kept: list[tuple[Evidence, ...]] = []
         declined: list[str] = []
         for part, picks in selection.part_picks:
             if judge.declines(part, judged_passages(picks)):
                 declined.append(part)
             else:
-                kept.append(list(picks))
+                kept.append(picks)
         if not kept:
             return None
         return replace(

@@ -65,6 +65,15 @@ class Evidence:
         return self.span.text
 
 
+def in_reading_order(chosen: Sequence[Evidence]) -> list[Evidence]:
+    """Sentences of one document keep the document's order, so list items read in sequence;
+    documents come in the order of their best sentence."""
+    first_seen: dict[str, int] = {}
+    for i, e in enumerate(chosen):
+        first_seen.setdefault(e.chunk.doc_id, i)
+    return sorted(chosen, key=lambda e: (first_seen[e.chunk.doc_id], e.chunk.start + e.span.start))
+
+
 @dataclass(frozen=True)
 class Scored:
     """Every candidate of one question, best first, and the verdict on the set."""
