@@ -226,8 +226,8 @@ def openai_chat(
 ) -> BaseChatModel:
     """A client of an OpenAI-compatible server (the `openai` backend, the answer judge);
     `options` go to langchain-openai's `ChatOpenAI` as they are."""
-    import httpx
     from langchain_openai import ChatOpenAI
+    from openai import Timeout
 
     return ChatOpenAI(
         base_url=base_url,
@@ -240,8 +240,9 @@ def openai_chat(
         # llama.cpp's servers, Ollama and OpenAI's chat models all read.
         extra_body={"max_tokens": max_tokens},
         # Connect and read bounded separately: an unreachable server fails fast, a hung one
-        # within `timeout`, and neither holds a request forever.
-        timeout=httpx.Timeout(timeout, connect=connect_timeout),
+        # within `timeout`, and neither holds a request forever. The openai client's own
+        # Timeout class: from openai 3 on it runs on httpx2, which rejects httpx's.
+        timeout=Timeout(timeout, connect=connect_timeout),
         max_retries=retries,
         **options,
     )
