@@ -53,6 +53,13 @@ class EmbeddingSettings(BaseSettings):
     onnx_dir: Path = Field(
         Path(".data/onnx"), description="Folder caching the embedding model exported to ONNX."
     )
+    threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="ONNX backend: batches encoded at once, each on one core; 0 = one per core "
+        "the process may use.",
+    )
 
     @property
     def model_id(self) -> str:

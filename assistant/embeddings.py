@@ -119,7 +119,7 @@ class Embedder(Embeddings):
         onnx_wanted = settings.backend == "onnx" and settings.device == "cpu"
         folder = FolderModel.read(name_or_path) if onnx_wanted else None
         if folder is not None:
-            onnx = OnnxEncoder.exported(folder, settings.onnx_dir)
+            onnx = OnnxEncoder.exported(folder, settings.onnx_dir, settings.threads)
             if onnx is not None:
                 log.info("embedding model %s loaded (%d dims, onnx)", model_id, folder.dimension)
                 return cls(
@@ -131,7 +131,11 @@ class Embedder(Embeddings):
                     tokens=onnx.tokens,
                 )
         model = _load_model(name_or_path, settings.device)
-        onnx = OnnxEncoder.load(model, name_or_path, settings.onnx_dir) if onnx_wanted else None
+        onnx = (
+            OnnxEncoder.load(model, name_or_path, settings.onnx_dir, settings.threads)
+            if onnx_wanted
+            else None
+        )
         log.info(
             "embedding model %s loaded (%d dims, %s)",
             model_id,

@@ -116,12 +116,18 @@ def embed_chunks(
         return Pooled([], [])
     texts = [c.embedding_text() for c in chunks]
     if not late:
-        vectors = embedder.embed(texts, cache=False) if chunk_vectors else []
         wanted = [sentence_texts(c) for c in chunks]
         distinct = list(dict.fromkeys(t for ts in wanted for t in ts))
-        matrix = np.asarray(embedder.embed(distinct, cache=False), dtype=np.float32)
+        # One encode call for the chunks and their sentences: the encoder orders all of them
+        # by length and runs its batches in parallel, so one call has less padding and one
+        # end where a core may wait instead of two (a text's vector is the same in any batch).
+        own = len(texts) if chunk_vectors else 0
+        vectors = embedder.embed([*texts[:own], *distinct], cache=False)
+        matrix = np.asarray(vectors[own:], dtype=np.float32).reshape(
+            len(distinct), embedder.dimension
+        )
         row = {text: i for i, text in enumerate(distinct)}
-        return Pooled(vectors, [pack(matrix[[row[t] for t in ts]]) for ts in wanted])
+        return Pooled(vectors[:own], [pack(matrix[[row[t] for t in ts]]) for ts in wanted])
     spans = []
     for chunk, text in zip(chunks, texts, strict=True):
         # The header (title, date) comes before the chunk's text in what is encoded.

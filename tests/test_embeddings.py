@@ -1,5 +1,8 @@
 """The embedder's two backends: ONNX Runtime (default) and torch give the same vectors."""
 
+import os
+import threading
+
 import numpy as np
 
 from assistant.config import EmbeddingSettings
@@ -100,6 +103,60 @@ def test_batches_are_made_of_texts_of_similar_token_counts(embedder, monkeypatch
         f"batches {recorder.shapes} compute {padded} token positions; ordered by token count "
         f"they need {fewest} (token counts {counts})"
     )
+
+
+class _ConcurrencySession(_RecordingSession):
+    """The real session, recording how many of its runs were under way at once."""
+
+    def __init__(self, session) -> None:
+        super().__init__(session)
+        self._lock = threading.Lock()
+        self._running = 0
+        self.most = 0
+        self.threads: set[str] = set()
+
+    def run(self, outputs, feed):
+        with self._lock:
+            self._running += 1
+            self.most = max(self.most, self._running)
+            self.threads.add(threading.current_thread().name)
+        try:
+            return super().run(outputs, feed)
+        finally:
+            with self._lock:
+                self._running -= 1
+
+
+def test_a_call_of_several_batches_runs_them_on_one_core_each_at_once(monkeypatch):
+    """Each batch on one core, `threads` batches at a time: a thread of the indexer taking a
+    core then slows one batch, instead of making both cores wait at every operator."""
+    embedder = Embedder.from_settings(EmbeddingSettings(threads=2))
+    encoder = embedder._onnx
+    assert encoder.threads == 2
+    assert encoder._session.get_session_options().intra_op_num_threads == 1, (
+        "the session should compute a batch on one core"
+    )
+    recorder = _ConcurrencySession(encoder._session)
+    monkeypatch.setattr(encoder, "_session", recorder)
+    texts = [f"{word} " * 120 for word in ("clinical", "trial", "memorandum", "seminar")] * 4
+    together = encoder.encode(texts, 2)
+    assert recorder.most == 2, f"batches should run two at a time, at most {recorder.most} did"
+    assert all(name.startswith("onnx-encode") for name in recorder.threads), recorder.threads
+    alone = np.stack([encoder.encode([text], 2)[0] for text in texts[:4]])
+    assert np.array_equal(together[:4], alone), "a vector must not depend on the thread"
+
+    single = _ConcurrencySession(recorder.session)
+    monkeypatch.setattr(encoder, "_session", single)
+    encoder.encode(["one short question"], 32)
+    assert single.threads == {threading.current_thread().name}, (
+        "a call of one batch (a question) should run in the caller's thread"
+    )
+
+
+def test_encoder_threads_default_to_the_usable_cores():
+    embedder = Embedder.from_settings(EmbeddingSettings())
+    assert embedder._onnx.threads == len(os.sched_getaffinity(0))
+    assert Embedder.from_settings(EmbeddingSettings(threads=1))._onnx.threads == 1
 
 
 def test_export_is_cached_and_reused(embedder):

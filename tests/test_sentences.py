@@ -72,6 +72,13 @@ def test_stored_vectors_are_each_sentence_embedded_on_its_own(corpus_chunks, emb
         fresh = np.asarray(embedder.embed(texts))
         cosines = [float(vectors[k] @ f) for k, f in zip(keys, fresh, strict=True)]
         assert min(cosines) > 0.9999, f"{chunk.chunk_id}: float16 keeps the vectors: {cosines}"
+    own = embedder.embed([chunk.embedding_text() for chunk in chunks], cache=False)
+    assert pooled.chunk_vectors == own, (
+        "encoded in one call with their sentences, the chunks' vectors must be the ones they "
+        "get alone"
+    )
+    alone = embed_chunks(chunks, embedder, late=False, chunk_vectors=False)
+    assert alone.chunk_vectors == [] and alone.packed == pooled.packed
 
 
 def test_stored_vectors_are_pooled_from_the_chunks_own_pass(corpus_chunks, embedder):
