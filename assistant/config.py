@@ -366,6 +366,14 @@ class ApiSettings(BaseSettings):
     )
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the platform tells it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def _default_threads() -> int:
     return max(1, os.cpu_count() or 1)
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from assistant.config import usable_cores
 from assistant.errors import ModelError
 from assistant.pooling import Spans, pool_spans
 from assistant.word_pieces import TOKENIZER_FILE, WordPieces
@@ -42,14 +43,6 @@ log = logging.getLogger(__name__)
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 # The opset every onnxruntime of the last years runs; BERT needs nothing newer.
 _OPSET = 17
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity where the platform tells it)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def _check_architecture(model: SentenceTransformer) -> None:
@@ -276,16 +269,17 @@ class OnnxEncoder:
             results: Iterator[tuple[np.ndarray, list[list[np.ndarray | None]]]] = map(run, batches)
         else:
             # Longest first: the batches still running when the others are done are then the
-            # short ones, so no core idles long at the end of a call (the indexer makes two a
-            # group: ~4 s of 100 at 300 documents when the longest came last).
+            # short ones, so no core idles long at the end of a call (~4 s of 100 at 300
+            # documents when the indexer made two calls a write batch, longest last).
             batches.reverse()
             results = self._parallel().map(run, batches)
         for batch, (pooled, batch_spans) in zip(batches, results, strict=True):
             if vectors.shape[1] == 0:
                 vectors = np.empty((len(texts), pooled.shape[1]), dtype=np.float32)
             vectors[batch] = pooled
-            for index, pooled_span in zip(batch, batch_spans, strict=False):
-                pooled_spans[index] = pooled_span
+            if spans is not None:
+                for index, pooled_span in zip(batch, batch_spans, strict=True):
+                    pooled_spans[index] = pooled_span
         return vectors, pooled_spans
 
     def _parallel(self) -> ThreadPoolExecutor:

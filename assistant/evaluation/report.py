@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from assistant.config import usable_cores
 from assistant.evaluation.results import EvalResult, ItemResult, Percentiles, Ratio, Scores
 
 MIN_DISTRACTORS_FOR_SCALED_TARGET = 2000
@@ -68,10 +69,7 @@ def collect_machine_info() -> MachineInfo:
     latency numbers depend on.
     """
     cpu = _read_field(Path("/proc/cpuinfo"), "model name") or platform.processor() or "unknown"
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 0
+    cores = usable_cores()
     mem = _read_field(Path("/proc/meminfo"), "MemTotal")
     ram_gb = int(mem.split()[0]) / 1024**2 if mem else 0.0
     return MachineInfo(
